@@ -1,0 +1,3 @@
+"""convscope: see inside a convolutional neural network."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,174 @@
+"""The JSON API, version 1: thin routes over app.inspection."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from PIL import Image
+
+from app import __version__, inspection, samples
+from app.encoding import dumps, png_bytes
+from app.errors import ApiError
+from app.inputs import read_fields, to_input
+from app.registry import LoadedModel, Registry
+from app.schemas import (
+    ErrorResponse,
+    Health,
+    ModelInfo,
+    ModelList,
+    PredictRequest,
+    PredictResponse,
+    SampleList,
+    TraceRequest,
+    TraceResponse,
+)
+from app.settings import Settings
+from app.trace import UnitError
+
+router = APIRouter()
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422)
+}
+ModelName = Annotated[str | None, Query(max_length=64, description="model name; the default model if omitted")]
+
+
+def _json(payload: Any) -> Response:
+    return Response(dumps(payload), media_type="application/json")
+
+
+def _registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _model(request: Request, name: str | None) -> LoadedModel:
+    registry = _registry(request)
+    try:
+        return registry.get(name)
+    except KeyError:
+        raise ApiError(404, "unknown_model", f"No model {name!r}; served: {', '.join(registry.names())}.") from None
+
+
+def _input_body(schema: type, multipart_fields: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI request body for routes that take JSON or multipart (parsed by hand, so declared here)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema.__name__}"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["image", *multipart_fields],
+                        "properties": {"image": {"type": "string", "format": "binary"}, **multipart_fields},
+                    }
+                },
+            },
+        }
+    }
+
+
+@router.get("/healthz", response_model=Health, tags=["service"])
+def healthz(request: Request) -> Response:
+    """Liveness: the server is up and its models are loaded."""
+    return _json({"status": "ok", "models": _registry(request).names(), "version": __version__})
+
+
+@router.get("/api/v1/models", response_model=ModelList, tags=["models"])
+def list_models(request: Request) -> Response:
+    """Every model this server serves."""
+    registry = _registry(request)
+    return _json({"default": registry.default,
+                  "models": [inspection.summary(registry.get(n), n == registry.default) for n in registry.names()]})
+
+
+@router.get("/api/v1/model", response_model=ModelInfo, responses=ERRORS, tags=["models"])
+def get_model(request: Request, model: ModelName = None) -> Response:
+    """A model's layers in forward order: shapes, hyper-parameters, weights and receptive-field geometry."""
+    lm = _model(request, model)
+    cache: dict[str, bytes] = request.app.state.model_info_cache
+    if lm.name not in cache:
+        cache[lm.name] = dumps(inspection.model_info(lm, lm.name == _registry(request).default))
+    return Response(cache[lm.name], media_type="application/json")
+
+
+def _layer_list(lm: LoadedModel, layers: str | None) -> list[str] | None:
+    if layers is None:
+        return None
+    names = [n.strip() for n in layers.split(",") if n.strip()]
+    known = {s.name for s in lm.specs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ApiError(422, "unknown_layer", f"Unknown layer(s) {', '.join(unknown)}; layers: {', '.join(known)}.")
+    return names
+
+
+@router.post("/api/v1/predict", response_model=PredictResponse, responses=ERRORS, tags=["inference"],
+             openapi_extra=_input_body(PredictRequest, {}))
+async def predict(
+    request: Request,
+    model: ModelName = None,
+    layers: Annotated[str | None, Query(max_length=1000, description="comma-separated layer names; empty for none; "
+                                         "omit for all")] = None,
+    encoding: Annotated[str, Query(pattern="^(json|f32)$", description="json: lists of numbers; f32: base64 "
+                                   "little-endian float32 with shape")] = "json",
+    steps: Annotated[bool, Query(description="include the preprocessing steps as images")] = True,
+) -> Response:
+    """Run the network on an image or 28×28 pixels; return the prediction and every intermediate value."""
+    lm = _model(request, model)
+    wanted = _layer_list(lm, layers)
+    fields, _ = await read_fields(request, PredictRequest, _settings(request).limits)
+    pre = to_input(fields, _settings(request).limits)
+    return _json(inspection.predict(lm, pre, wanted, "f32" if encoding == "f32" else "json", steps))
+
+
+@router.post("/api/v1/trace", response_model=TraceResponse, responses=ERRORS, tags=["inference"],
+             openapi_extra=_input_body(TraceRequest, {"layer": {"type": "string"},
+                                                      "index": {"type": "string", "example": "3,4,5"}}))
+async def trace(request: Request, model: ModelName = None) -> Response:
+    """Explain one unit: its value, receptive field in every earlier layer, arithmetic and input gradient."""
+    lm = _model(request, model)
+    fields, body = await read_fields(request, TraceRequest, _settings(request).limits)
+    try:
+        lm.index(body.layer)
+    except KeyError:
+        raise ApiError(422, "unknown_layer", f"Unknown layer {body.layer!r}; layers: "
+                       f"{', '.join(s.name for s in lm.specs)}.") from None
+    pre = to_input(fields, _settings(request).limits)
+    try:
+        return _json(inspection.explain(lm, pre, body.layer, body.index, body.top))
+    except UnitError as exc:
+        raise ApiError(422, "invalid_unit", str(exc)) from exc
+
+
+@router.get("/api/v1/samples", response_model=SampleList, responses=ERRORS, tags=["samples"])
+def list_samples(request: Request, model: ModelName = None,
+                 include_pixels: Annotated[bool, Query(description="include 28×28 pixels")] = False) -> Response:
+    """Gallery of MNIST test digits: every class, and some the model gets wrong."""
+    lm = _model(request, model)
+    g = samples.gallery(lm)
+    return _json({"samples": [
+        {"id": i, "label": label, "predicted": p, "correct": label == p, "png": f"/api/v1/samples/{i}.png",
+         **({"pixels": samples.pixels(i)} if include_pixels else {})}
+        for i, label, p in zip(g.ids, g.labels, g.predicted, strict=True)
+    ]})
+
+
+@router.get("/api/v1/samples/{sample_id}.png", responses={200: {"content": {"image/png": {}}}, **ERRORS},
+            response_class=Response, tags=["samples"])
+def sample_png(sample_id: int) -> Response:
+    """One MNIST test digit (any of the 10,000 by index) as a 28×28 PNG, light ink on dark."""
+    try:
+        pixels = samples.pixels(sample_id)
+    except IndexError:
+        raise ApiError(404, "unknown_sample", f"No test digit {sample_id}; ids are 0..9999.") from None
+    image = Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L")
+    return Response(png_bytes(image), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,194 @@
+"""Turn an arbitrary digit image into an MNIST-style 28×28 input, keeping every intermediate step."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF"}
+BOX = 20  # MNIST digits were size-normalised into a 20×20 box ...
+SIDE = 28  # ... and centred by centre of mass in a 28×28 field.
+INK_THRESHOLD = 0.1  # fraction of full contrast that counts as ink, not paper noise
+
+
+class PreprocessError(ValueError):
+    """An image that cannot become a network input; `status` is the HTTP status it maps to."""
+
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Input limits that keep one request from exhausting the server."""
+
+    max_bytes: int = 5 * 1024 * 1024
+    max_pixels: int = 16_000_000
+    max_side: int = 8192
+
+
+@dataclass
+class Step:
+    """One preprocessing stage: its name, what it did, and the image it produced (float, 0..1)."""
+
+    name: str
+    description: str
+    image: np.ndarray
+
+
+@dataclass
+class Preprocessed:
+    """The network input (28×28 float32 in 0..1) and the steps that made it."""
+
+    input: np.ndarray
+    steps: list[Step] = field(default_factory=list)
+    inverted: bool = False
+
+
+def decode(data: bytes, limits: Limits) -> Image.Image:
+    """Decode image bytes with size, format and decompression-bomb checks."""
+    if not data:
+        raise PreprocessError("empty_image", "The image is empty (0 bytes).")
+    if len(data) > limits.max_bytes:
+        raise PreprocessError("too_large", f"The image is {len(data)} bytes; the limit is {limits.max_bytes}.", 413)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            fmt = image.format
+            width, height = image.size
+            if fmt not in ALLOWED_FORMATS:
+                raise PreprocessError("unsupported_format",
+                                      f"Image format {fmt} is not accepted; use PNG, JPEG, WebP, BMP or GIF.", 415)
+            if width * height > limits.max_pixels or max(width, height) > limits.max_side:
+                raise PreprocessError(
+                    "too_many_pixels",
+                    f"The image is {width}×{height} pixels; the limits are {limits.max_pixels} pixels "
+                    f"and {limits.max_side} px per side.",
+                    413,
+                )
+            image.seek(0)  # first frame of an animated GIF/WebP
+            image.load()
+    except PreprocessError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PreprocessError("too_many_pixels", f"The image declares too many pixels ({exc}).", 413) from exc
+    except UnidentifiedImageError as exc:
+        raise PreprocessError("not_an_image", "The data is not a PNG, JPEG, WebP, BMP or GIF image.") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise PreprocessError("corrupt_image", f"The image could not be decoded ({exc}).") from exc
+    return image
+
+
+def to_grey(image: Image.Image) -> np.ndarray:
+    """Luminance in 0..1; transparent areas become the background colour opposite to the ink."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if not has_alpha:
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+    alpha = rgba[..., 3]
+    lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    opaque = alpha > 0.5
+    # Ink drawn on a transparent canvas may be light or dark: put it on the contrasting paper.
+    ink_is_light = bool(opaque.any()) and float(lum[opaque].mean()) > 0.5 and float(alpha.mean()) < 0.5
+    background = 0.0 if ink_is_light else 1.0
+    return (lum * alpha + background * (1.0 - alpha)).astype(np.float32)
+
+
+def _border(grey: np.ndarray) -> np.ndarray:
+    """The outermost pixel ring (≥1 px), where paper rather than ink usually lies."""
+    return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+
+
+def normalise_polarity(grey: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Light-on-dark with the paper at 0 and the strongest ink at 1; reports whether it inverted."""
+    paper = float(np.median(_border(grey)))
+    inverted = paper > 0.5
+    ink = 1.0 - grey if inverted else grey
+    paper_level = 1.0 - paper if inverted else paper
+    span = float(ink.max()) - paper_level
+    if span < INK_THRESHOLD:
+        raise PreprocessError("empty_image", "The image has no ink: draw or upload a digit.")
+    return np.clip((ink - paper_level) / span, 0.0, 1.0).astype(np.float32), inverted
+
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    """Crop to the bounding box of the pixels that count as ink."""
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    cropped = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return np.where(cropped > INK_THRESHOLD, cropped, 0.0).astype(np.float32)
+
+
+def fit_box(cropped: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Scale so the longest side is `box` px, keeping the aspect ratio, with anti-aliasing."""
+    h, w = cropped.shape
+    scale = box / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    resample = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC
+    resized = np.clip(np.asarray(Image.fromarray(cropped, mode="F").resize((new_w, new_h), resample=resample),
+                                 dtype=np.float32), 0.0, 1.0)
+    # A thin pen stroke shrinks to a faint line; MNIST strokes always reach full intensity.
+    peak = float(resized.max())
+    return resized / peak if peak > 0 else resized
+
+
+def place_centred(fitted: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """Paste into the middle of a side×side field."""
+    out = np.zeros((side, side), dtype=np.float32)
+    h, w = fitted.shape
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top : top + h, left : left + w] = fitted
+    return out
+
+
+def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    """Intensity-weighted (row, column) centre."""
+    total = float(img.sum())
+    ys, xs = np.indices(img.shape)
+    return float((ys * img).sum() / total), float((xs * img).sum() / total)
+
+
+def shift_to_centre(placed: np.ndarray) -> np.ndarray:
+    """Shift by whole pixels so the centre of mass lands at the field's centre, keeping all ink inside."""
+    side = placed.shape[0]
+    cy, cx = centre_of_mass(placed)
+    dy, dx = round((side - 1) / 2 - cy), round((side - 1) / 2 - cx)
+    rows = np.flatnonzero(placed.any(axis=1))
+    cols = np.flatnonzero(placed.any(axis=0))
+    dy = int(np.clip(dy, -rows[0], side - 1 - rows[-1]))
+    dx = int(np.clip(dx, -cols[0], side - 1 - cols[-1]))
+    return np.roll(placed, (dy, dx), axis=(0, 1))
+
+
+def preprocess_image(data: bytes, limits: Limits | None = None) -> Preprocessed:
+    """Decode image bytes and prepare them the way MNIST digits were prepared."""
+    image = decode(data, limits or Limits())
+    return preprocess_array(to_grey(image))
+
+
+def preprocess_array(grey: np.ndarray) -> Preprocessed:
+    """Prepare a greyscale image (H, W) in 0..1, of either polarity."""
+    ink, inverted = normalise_polarity(grey)
+    cropped = crop_to_ink(ink)
+    fitted = fit_box(cropped)
+    placed = place_centred(fitted)
+    final = shift_to_centre(placed)
+    steps = [
+        Step("grey", "decoded and converted to grey (transparency composited)", grey),
+        Step("polarity", "inverted to light ink on dark" if inverted else "already light ink on dark; contrast "
+             "stretched", ink),
+        Step("crop", "cropped to the ink's bounding box", cropped),
+        Step("scale", f"longest side scaled to {BOX} px, aspect ratio kept, anti-aliased, strongest ink set to 1",
+             fitted),
+        Step("place", f"placed in the middle of a {SIDE}×{SIDE} field", placed),
+        Step("centre", "shifted so the centre of mass is at the centre", final),
+    ]
+    return Preprocessed(input=final, steps=steps, inverted=inverted)

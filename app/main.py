@@ -10,7 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
-from app import __version__, api, errors
+from app import __version__, api, errors, pages
 from app.limits import BodyLimit
 from app.registry import Registry
 from app.schemas import PredictRequest, TraceRequest
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return errors.error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
 
     app.include_router(api.router)
+    pages.mount(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -1,0 +1,28 @@
+"""The visualiser page and its static assets (all served locally: the page works offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+templates = Jinja2Templates(directory=str(ROOT / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> Response:
+    """The visualiser: draw a digit, watch every layer, trace any unit."""
+    return templates.TemplateResponse(request, "index.html", {"version": __version__})
+
+
+def mount(app: FastAPI) -> None:
+    """Add the page routes and /static."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(ROOT / "static"), follow_symlink=False), name="static")

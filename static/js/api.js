@@ -1,0 +1,57 @@
+// API client: predictions (compact float32 encoding), traces, model description and samples.
+import { CONFIG } from "./config.js";
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request(path, options = {}) {
+  const response = await fetch(CONFIG.api + path, options);
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const err = body && body.error ? body.error : { code: "http_error", message: response.statusText };
+    throw new ApiError(response.status, err.code, err.message);
+  }
+  return body;
+}
+
+/** Decode {dtype: "float32", shape, data: base64} into a Float32Array. */
+export function decodeValues(values) {
+  if (Array.isArray(values)) return Float32Array.from(values);
+  const bin = atob(values.data);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+function withInput(input, extra = {}) {
+  // input: {blob} → multipart; {pixels} → JSON.
+  if (input.blob) {
+    const form = new FormData();
+    form.append("image", input.blob, "digit.png");
+    for (const [k, v] of Object.entries(extra)) form.append(k, Array.isArray(v) ? v.join(",") : String(v));
+    return { method: "POST", body: form };
+  }
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ pixels: input.pixels, ...extra }),
+  };
+}
+
+export async function predict(input, { steps = true } = {}) {
+  const body = await request(`/predict?encoding=f32&steps=${steps}`, withInput(input));
+  for (const layer of body.layers) layer.data = decodeValues(layer.values);
+  return body;
+}
+
+export function trace(input, layer, index) {
+  return request("/trace", withInput(input, { layer, index, top: CONFIG.topContributions }));
+}
+
+export const getModel = () => request("/model");
+export const getSamples = () => request("/samples?include_pixels=true");

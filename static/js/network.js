@@ -1,0 +1,234 @@
+// Layer rendering: every layer in forward order, each map its own <canvas> heatmap, repainted from real values.
+import { CONFIG, LAYER_NOTES } from "./config.js";
+import { diverging, greyscale, legend, maxAbs } from "./colors.js";
+
+const fmtShape = (shape) => shape.join("×");
+
+export class NetworkView {
+  constructor(container, model) {
+    this.container = container;
+    this.model = model;
+    this.layers = model.layers;
+    this.rangeMode = "layer";
+    this.values = null; // name → Float32Array
+    this.rows = new Map(); // name → {row, canvases: [canvas], legendEl, cols, rows}
+    for (const layer of this.layers) this.#buildLayer(layer);
+  }
+
+  #buildLayer(layer) {
+    const row = document.createElement("section");
+    row.className = `layer kind-${layer.kind}`;
+    row.dataset.layerRow = layer.name;
+    const title = layer.name === "fc3" ? "fc3 · logits" : layer.name;
+    const head = document.createElement("header");
+    head.innerHTML = `<h3>${title}</h3><span class="kind">${layer.kind}</span>
+      <span class="shape" title="output shape">${fmtShape(layer.shape)}</span>${hyperText(layer)}`;
+    const legendEl = legend(layer.kind === "input" ? "input" : "signed", 1);
+    head.append(legendEl);
+    if (layer.kind === "conv") {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "small";
+      btn.textContent = "Show kernels";
+      btn.setAttribute("aria-expanded", "false");
+      btn.dataset.kernelsFor = layer.name;
+      head.append(btn);
+    }
+    row.append(head);
+    const note = document.createElement("p");
+    note.className = "note";
+    note.textContent = LAYER_NOTES[layer.kind] || "";
+    row.append(note);
+    const maps = document.createElement("div");
+    maps.className = "maps";
+    row.append(maps);
+    const entry = { row, canvases: [], legendEl, cols: 0, rows: 0, layer };
+    if (layer.shape.length === 3) {
+      const [channels, h, w] = layer.shape;
+      const size = CONFIG.mapSize(layer.shape);
+      for (let c = 0; c < channels; c++) maps.append(this.#mapElement(layer, c, w, h, size, size, entry));
+      entry.cols = w;
+      entry.rows = h;
+    } else {
+      const n = layer.shape[0];
+      const cols = CONFIG.vectorColumns(n);
+      const rows = Math.ceil(n / cols);
+      entry.cols = cols;
+      entry.rows = rows;
+      maps.append(this.#mapElement(layer, 0, cols, rows, cols * CONFIG.vectorCell, rows * CONFIG.vectorCell, entry));
+      maps.classList.add("vector");
+      if (layer.kind === "softmax" || layer.name === "fc3") {
+        const labels = document.createElement("div");
+        labels.className = "digit-labels";
+        labels.style.width = `${cols * CONFIG.vectorCell}px`;
+        labels.innerHTML = Array.from({ length: n }, (_, i) => `<span>${i}</span>`).join("");
+        maps.append(labels);
+      }
+    }
+    const kernels = document.createElement("div");
+    kernels.className = "kernels";
+    kernels.hidden = true;
+    row.append(kernels);
+    entry.kernelsEl = kernels;
+    this.rows.set(layer.name, entry);
+    this.container.append(row);
+  }
+
+  #mapElement(layer, c, w, h, cssW, cssH, entry) {
+    const wrap = document.createElement("div");
+    wrap.className = "map";
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    canvas.style.width = `${cssW}px`;
+    canvas.style.height = `${cssH}px`;
+    canvas.dataset.layer = layer.name;
+    canvas.dataset.channel = String(c);
+    canvas.dataset.cols = String(w);
+    canvas.dataset.rows = String(h);
+    canvas.tabIndex = 0;
+    canvas.setAttribute("role", "img");
+    const what = layer.shape.length === 3 ? `channel ${c}` : `${layer.shape[0]} units`;
+    canvas.setAttribute("aria-label", `${layer.name} ${what}; focus and use arrow keys to inspect units`);
+    const box = document.createElement("div");
+    box.className = "rf-box";
+    box.hidden = true;
+    const cursor = document.createElement("div");
+    cursor.className = "unit-cursor";
+    cursor.hidden = true;
+    wrap.append(canvas, box, cursor);
+    if (layer.shape.length === 3 && layer.shape[0] > 1) {
+      const label = document.createElement("span");
+      label.className = "ch";
+      label.textContent = c;
+      wrap.append(label);
+    }
+    if (layer.kind === "input") {
+      const grad = document.createElement("canvas");
+      grad.className = "grad-overlay";
+      grad.width = w;
+      grad.height = h;
+      grad.style.width = canvas.style.width;
+      grad.style.height = canvas.style.height;
+      grad.hidden = true;
+      const rf = document.createElement("div");
+      rf.className = "rf-input";
+      rf.dataset.testid = "rf-input";
+      rf.hidden = true;
+      wrap.append(grad, rf);
+      entry.gradEl = grad;
+      entry.rfInput = rf;
+    }
+    entry.canvases.push(canvas);
+    return wrap;
+  }
+
+  setVisible(name, visible) {
+    this.rows.get(name).row.hidden = !visible;
+  }
+
+  setRangeMode(mode) {
+    this.rangeMode = mode;
+    if (this.values) this.#paint();
+  }
+
+  /** Repaint every layer from a predict response (values decoded to Float32Array as layer.data). */
+  update(result) {
+    this.values = new Map(result.layers.map((l) => [l.name, l.data]));
+    this.#paint();
+  }
+
+  clear() {
+    this.values = null;
+    for (const entry of this.rows.values()) {
+      for (const canvas of entry.canvases) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    }
+  }
+
+  value(name, flatIndex) {
+    return this.values ? this.values.get(name)[flatIndex] : undefined;
+  }
+
+  #globalRange() {
+    let m = 0;
+    for (const layer of this.layers) {
+      if (layer.kind !== "input") m = Math.max(m, maxAbs(this.values.get(layer.name)));
+    }
+    return m;
+  }
+
+  #paint() {
+    const global = this.rangeMode === "global" ? this.#globalRange() : 0;
+    for (const layer of this.layers) {
+      const data = this.values.get(layer.name);
+      if (!data) continue;
+      const entry = this.rows.get(layer.name);
+      const layerRange = global || maxAbs(data);
+      const per = entry.canvases.length > 1 ? data.length / entry.canvases.length : data.length;
+      entry.canvases.forEach((canvas, c) => {
+        const range = this.rangeMode === "map" ? maxAbs(data, c * per, (c + 1) * per) : layerRange;
+        paintMap(canvas, data, c * per, per, layer.kind === "input" ? null : range);
+        canvas.title = `${layer.name}${entry.canvases.length > 1 ? ` channel ${c}` : ""}: colour range ±${range.toPrecision(3)}`;
+      });
+      const fresh = legend(layer.kind === "input" ? "input" : "signed", layerRange);
+      entry.legendEl.replaceWith(fresh);
+      entry.legendEl = fresh;
+    }
+  }
+
+  /** Unit under a client point on a map canvas: [c, y, x] for maps, [i] for vectors (null off the units). */
+  unitAt(canvas, clientX, clientY) {
+    const rect = canvas.getBoundingClientRect();
+    const cols = Number(canvas.dataset.cols);
+    const rows = Number(canvas.dataset.rows);
+    const x = Math.floor(((clientX - rect.left) / rect.width) * cols);
+    const y = Math.floor(((clientY - rect.top) / rect.height) * rows);
+    if (x < 0 || y < 0 || x >= cols || y >= rows) return null;
+    return this.unitFromCell(canvas.dataset.layer, Number(canvas.dataset.channel), y, x);
+  }
+
+  unitFromCell(name, c, y, x) {
+    const layer = this.rows.get(name).layer;
+    if (layer.shape.length === 3) return [c, y, x];
+    const i = y * this.rows.get(name).cols + x;
+    return i < layer.shape[0] ? [i] : null;
+  }
+
+  /** The canvas and cell (row, col) that show a unit. */
+  cellOf(name, unit) {
+    const entry = this.rows.get(name);
+    if (unit.length === 3) return { canvas: entry.canvases[unit[0]], y: unit[1], x: unit[2] };
+    return { canvas: entry.canvases[0], y: Math.floor(unit[0] / entry.cols), x: unit[0] % entry.cols };
+  }
+
+  entry(name) {
+    return this.rows.get(name);
+  }
+}
+
+function hyperText(layer) {
+  const h = layer.hyper || {};
+  const parts = [];
+  if (h.kernel_size) parts.push(`${h.kernel_size}×${h.kernel_size}`);
+  if (h.stride && h.stride !== 1) parts.push(`stride ${h.stride}`);
+  else if (h.kernel_size) parts.push("stride 1");
+  if (h.padding) parts.push(`pad ${h.padding}`);
+  if (h.pool_type) parts.push(h.pool_type);
+  if (layer.parameters) parts.push(`${layer.parameters.toLocaleString("en")} params`);
+  return parts.length ? `<span class="hyper">${parts.join(" · ")}</span>` : "";
+}
+
+/** Write n values starting at offset into the canvas's pixels: input greyscale, everything else diverging. */
+export function paintMap(canvas, data, offset, n, range) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(canvas.width, canvas.height);
+  const px = img.data;
+  for (let i = 0; i < n; i++) {
+    const rgb = range === null ? greyscale(data[offset + i]) : diverging(data[offset + i], range);
+    px[i * 4] = rgb[0];
+    px[i * 4 + 1] = rgb[1];
+    px[i * 4 + 2] = rgb[2];
+    px[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}

@@ -1,0 +1,37 @@
+// The prediction: the top digit, large, and all ten probabilities as bars (announced via aria-live).
+export class PredictionView {
+  constructor({ digit, confidence, bars }) {
+    this.digit = digit;
+    this.confidence = confidence;
+    this.bars = bars;
+    this.items = [];
+    for (let d = 0; d < 10; d++) {
+      const li = document.createElement("li");
+      li.innerHTML = `<span class="d">${d}</span><span class="track"><i></i></span><span class="p">–</span>`;
+      this.bars.append(li);
+      this.items.push(li);
+    }
+  }
+
+  show(prediction, probabilities) {
+    this.digit.textContent = String(prediction);
+    this.confidence.textContent = `${(probabilities[prediction] * 100).toFixed(1)} % sure`;
+    this.items.forEach((li, d) => {
+      const p = probabilities[d];
+      li.querySelector("i").style.width = `${(p * 100).toFixed(2)}%`;
+      li.querySelector(".p").textContent = `${(p * 100).toFixed(1)}%`;
+      li.classList.toggle("top", d === prediction);
+      li.setAttribute("aria-label", `digit ${d}: ${(p * 100).toFixed(1)} percent`);
+    });
+  }
+
+  clear() {
+    this.digit.textContent = "";
+    this.confidence.textContent = "";
+    for (const li of this.items) {
+      li.querySelector("i").style.width = "0";
+      li.querySelector(".p").textContent = "–";
+      li.classList.remove("top");
+    }
+  }
+}

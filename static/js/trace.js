@@ -1,0 +1,261 @@
+// Tracing: select a unit (hover, tap, focus + arrows), light up its receptive field in every earlier layer,
+// draw rays to its direct inputs coloured by contribution, and ask the API for its arithmetic and gradient.
+import { CONFIG } from "./config.js";
+import { diverging, maxAbs } from "./colors.js";
+import { regions } from "./geometry.js";
+
+export class Tracer {
+  constructor({ view, panel, rays, onTrace }) {
+    this.view = view;
+    this.layers = view.layers;
+    this.panel = panel;
+    this.rays = rays;
+    this.onTrace = onTrace; // (layerName, unit) → Promise<trace | null>
+    this.selected = null; // {index, unit}
+    this.pinned = false;
+    this.shown = [];
+    this.trace = null;
+    this.timer = 0;
+    this.token = 0;
+    const net = view.container;
+    net.addEventListener("pointermove", (e) => this.#pointer(e, false));
+    net.addEventListener("click", (e) => this.#pointer(e, true));
+    net.addEventListener("pointerleave", () => { if (!this.pinned) this.clear(); });
+    net.addEventListener("focusin", (e) => this.#focus(e));
+    net.addEventListener("keydown", (e) => this.#key(e));
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape") this.clear(); });
+    window.addEventListener("resize", () => this.#drawRays());
+  }
+
+  #layerIndex(name) {
+    return this.layers.findIndex((l) => l.name === name);
+  }
+
+  #pointer(e, click) {
+    const canvas = e.target.closest ? e.target.closest("canvas[data-layer]") : null;
+    if (!canvas) return;
+    if (this.pinned && !click) return;
+    const unit = this.view.unitAt(canvas, e.clientX, e.clientY);
+    if (!unit) return;
+    if (click) this.pinned = !(this.pinned && this.#same(canvas.dataset.layer, unit));
+    this.select(canvas.dataset.layer, unit);
+  }
+
+  #same(name, unit) {
+    return this.selected && this.layers[this.selected.index].name === name &&
+      this.selected.unit.join() === unit.join();
+  }
+
+  #focus(e) {
+    const canvas = e.target;
+    if (!canvas.dataset || !canvas.dataset.layer || this.pinned) return;
+    const name = canvas.dataset.layer;
+    if (this.selected && this.layers[this.selected.index].name === name) return;
+    const c = Number(canvas.dataset.channel);
+    const rows = Number(canvas.dataset.rows);
+    const cols = Number(canvas.dataset.cols);
+    this.select(name, this.view.unitFromCell(name, c, Math.floor(rows / 2), Math.floor(cols / 2)) || [0]);
+  }
+
+  #key(e) {
+    if (!this.selected) return;
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (e.key === "Enter" || e.key === " ") {
+      this.pinned = !this.pinned;
+      e.preventDefault();
+      return;
+    }
+    const move = moves[e.key];
+    if (!move) return;
+    e.preventDefault();
+    const name = this.layers[this.selected.index].name;
+    const { canvas, y, x } = this.view.cellOf(name, this.selected.unit);
+    const rows = Number(canvas.dataset.rows);
+    const cols = Number(canvas.dataset.cols);
+    const ny = Math.min(rows - 1, Math.max(0, y + move[0]));
+    const nx = Math.min(cols - 1, Math.max(0, x + move[1]));
+    const unit = this.view.unitFromCell(name, Number(canvas.dataset.channel), ny, nx);
+    if (unit) this.select(name, unit);
+  }
+
+  /** Select a unit: boxes and rays at once (local arithmetic), the arithmetic panel when the API answers. */
+  select(name, unit) {
+    const index = this.#layerIndex(name);
+    if (index < 0) return;
+    this.selected = { index, unit };
+    this.trace = null;
+    this.#hide();
+    this.#mark(name, unit, "unit-cursor");
+    const regs = regions(this.layers, index, unit);
+    for (const r of regs) this.#showRegion(r);
+    const rf = this.view.entry("input").rfInput;
+    const box = index === 0 ? [unit[2], unit[1], unit[2], unit[1]] : regs.at(-1).box;
+    rf.dataset.box = box.join(",");
+    this.#place(rf, box, 28, 28);
+    rf.hidden = false;
+    this.shown.push(rf);
+    this.regions = regs;
+    this.#drawRays();
+    this.#requestTrace();
+  }
+
+  /** Re-run the selected unit's trace after the input changed. */
+  refresh() {
+    if (this.selected) this.select(this.layers[this.selected.index].name, this.selected.unit);
+  }
+
+  clear() {
+    this.selected = null;
+    this.pinned = false;
+    this.trace = null;
+    this.token++;
+    this.#hide();
+    this.#drawRays();
+    const grad = this.view.entry("input").gradEl;
+    grad.hidden = true;
+    this.onTrace(null, null);
+  }
+
+  #hide() {
+    for (const el of this.shown) el.hidden = true;
+    this.shown = [];
+  }
+
+  #place(el, [x0, y0, x1, y1], cols, rows) {
+    el.style.left = `${(x0 / cols) * 100}%`;
+    el.style.top = `${(y0 / rows) * 100}%`;
+    el.style.width = `${((x1 - x0 + 1) / cols) * 100}%`;
+    el.style.height = `${((y1 - y0 + 1) / rows) * 100}%`;
+  }
+
+  #mark(name, unit, cls) {
+    const { canvas, y, x } = this.view.cellOf(name, unit);
+    const el = canvas.parentElement.querySelector(`.${cls}`);
+    this.#place(el, [x, y, x, y], Number(canvas.dataset.cols), Number(canvas.dataset.rows));
+    el.hidden = false;
+    this.shown.push(el);
+  }
+
+  #showRegion(region) {
+    const entry = this.view.entry(region.layer);
+    if (region.box === null) {
+      // A vector layer: its own unit(s), or the whole vector.
+      if (region.channels) return this.#mark(region.layer, region.channels, "rf-box");
+      const el = entry.canvases[0].parentElement.querySelector(".rf-box");
+      this.#place(el, [0, 0, entry.cols - 1, entry.rows - 1], entry.cols, entry.rows);
+      el.hidden = false;
+      this.shown.push(el);
+      return;
+    }
+    const canvases = region.channels ? region.channels.map((c) => entry.canvases[c]) : entry.canvases;
+    for (const canvas of canvases) {
+      const el = canvas.parentElement.querySelector(".rf-box");
+      this.#place(el, region.box, entry.cols, entry.rows);
+      el.hidden = false;
+      this.shown.push(el);
+    }
+  }
+
+  #requestTrace() {
+    clearTimeout(this.timer);
+    const token = ++this.token;
+    const { index, unit } = this.selected;
+    this.timer = setTimeout(async () => {
+      const result = await this.onTrace(this.layers[index].name, unit);
+      if (token !== this.token || !result) return;
+      this.trace = result;
+      this.#showGradient(result.gradient);
+      this.#drawRays();
+    }, CONFIG.traceDebounceMs);
+  }
+
+  #showGradient(gradient) {
+    const grad = this.view.entry("input").gradEl;
+    const flat = Float32Array.from(gradient.flat());
+    const r = maxAbs(flat);
+    const ctx = grad.getContext("2d");
+    const img = ctx.createImageData(28, 28);
+    for (let i = 0; i < flat.length; i++) {
+      const rgb = diverging(flat[i], r);
+      img.data.set([rgb[0], rgb[1], rgb[2], r > 0 ? Math.round(255 * Math.min(1, Math.abs(flat[i]) / r)) : 0], i * 4);
+    }
+    ctx.putImageData(img, 0, 0);
+    grad.hidden = r === 0;
+    grad.title = `gradient of the selected unit w.r.t. each input pixel (±${r.toPrecision(3)})`;
+  }
+
+  /** Targets of the rays: [{name, unit, weight}] for the selected unit's direct inputs. */
+  #targets() {
+    const { index, unit } = this.selected;
+    const layer = this.layers[index];
+    if (index === 0) return [];
+    const prev = this.layers[index - 1];
+    const comp = this.trace ? this.trace.computation : null;
+    if (layer.kind === "linear") {
+      if (!comp) return [];
+      return comp.top.map((t) => ({ name: prev.name, unit: this.#vectorUnit(prev, t.index), weight: t.product }));
+    }
+    if (layer.kind === "softmax") {
+      return Array.from({ length: prev.shape[0] }, (_, i) => ({ name: prev.name, unit: [i], weight: null }));
+    }
+    const region = this.regions[0];
+    if (layer.kind === "flatten") {
+      const [x, y] = region.box;
+      return [{ name: prev.name, unit: [region.channels[0], y, x], weight: null }];
+    }
+    const channels = region.channels || Array.from({ length: prev.shape[0] }, (_, c) => c);
+    const cx = Math.floor((region.box[0] + region.box[2]) / 2);
+    const cy = Math.floor((region.box[1] + region.box[3]) / 2);
+    return channels.map((c) => ({
+      name: prev.name, unit: [c, cy, cx],
+      weight: comp && comp.channel_sums ? comp.channel_sums[c] : null,
+    }));
+  }
+
+  #vectorUnit(layer, i) {
+    return layer.shape.length === 3 ? [Math.floor(i / (layer.shape[1] * layer.shape[2])), 0, 0] : [i];
+  }
+
+  #center(name, unit, origin) {
+    const { canvas, y, x } = this.view.cellOf(name, unit);
+    const r = canvas.getBoundingClientRect();
+    const cols = Number(canvas.dataset.cols);
+    const rows = Number(canvas.dataset.rows);
+    return [r.left - origin.left + ((x + 0.5) / cols) * r.width, r.top - origin.top + ((y + 0.5) / rows) * r.height];
+  }
+
+  #drawRays() {
+    const canvas = this.rays;
+    const origin = this.panel.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.ceil(origin.width);
+    const h = Math.ceil(origin.height);
+    if (canvas.width !== w * dpr || canvas.height !== h * dpr) {
+      canvas.width = w * dpr;
+      canvas.height = h * dpr;
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${h}px`;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    if (!this.selected) return;
+    const name = this.layers[this.selected.index].name;
+    const from = this.#center(name, this.selected.unit, origin);
+    const targets = this.#targets();
+    const scale = Math.max(...targets.map((t) => Math.abs(t.weight || 0)), 1e-12);
+    for (const t of targets) {
+      const to = this.#center(t.name, t.unit, origin);
+      const strength = t.weight === null ? 0.5 : Math.abs(t.weight) / scale;
+      const rgb = t.weight === null ? null : diverging(t.weight, scale);
+      ctx.strokeStyle = rgb
+        ? `rgba(${rgb[0] | 0},${rgb[1] | 0},${rgb[2] | 0},${0.35 + 0.65 * strength})`
+        : CONFIG.colors.rayNeutral;
+      ctx.lineWidth = 0.75 + 2.5 * strength;
+      ctx.beginPath();
+      ctx.moveTo(...from);
+      ctx.lineTo(...to);
+      ctx.stroke();
+    }
+  }
+}

@@ -56,7 +56,7 @@ def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.M
     second = train(config, data, tmp_path / "b", progress=False)
     assert first.sha256 == second.sha256, "same seed, same weights"
     assert first.test_accuracy > 0.4 and first.test_total == 512, "it learns (chance is 0.1)"
-    model, manifest = load_model(tmp_path / "a" / "tiny.json")
+    _model, manifest = load_model(tmp_path / "a" / "tiny.json")
     assert manifest.layers[0] == "conv1" and json.loads((tmp_path / "a" / "tiny.json").read_text())["training"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -62,7 +64,7 @@ def test_dense_contributions_add_up(lenet: LoadedModel, seven, layer: str, i: in
     comp = result["computation"]
     top = comp["top"]
     assert len(top) == 10
-    assert all(abs(a["product"]) >= abs(b["product"]) for a, b in zip(top, top[1:], strict=False))
+    assert all(abs(a["product"]) >= abs(b["product"]) for a, b in itertools.pairwise(top))
     assert all(t["input"] * t["weight"] == pytest.approx(t["product"], rel=1e-6) for t in top)
     total = sum(t["product"] for t in top) + comp["rest"] + comp["bias"]
     assert total == pytest.approx(comp["sum"], abs=1e-6) == pytest.approx(result["value"], abs=1e-4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,8 +14,11 @@ from app.weights import MODELS_DIR, WeightsError
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # Workers are separate processes that build the app from the environment.
+    os.environ["CONVSCOPE_LOG_LEVEL"] = args.log_level
+    # Uvicorn's own access log is replaced by the structured one; SIGTERM drains requests for up to 10 s.
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, timeout_graceful_shutdown=10)
+                log_level=args.log_level, access_log=False, timeout_graceful_shutdown=10)
     return 0
 
 

@@ -10,7 +10,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
-from app import __version__, api, errors, pages
+from app import __version__, access_log, api, docs, errors, pages, security
+from app.access_log import AccessLog
 from app.limits import BodyLimit
 from app.registry import Registry
 from app.schemas import PredictRequest, TraceRequest
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """Build the application; models load here, so a bad weights file stops start-up with a clear error."""
     settings = settings or Settings.from_env()
     configure_torch()
-    app = FastAPI(title="convscope", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="convscope", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.registry = registry or Registry.load(settings.models_dir)
     app.state.model_info_cache = {}
@@ -48,8 +49,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     app.include_router(api.router)
     pages.mount(app)
+    docs.mount(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    security.install(app, settings.cors_origins)
+    access_log.configure(settings.log_level)
+    app.add_middleware(AccessLog)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -24,6 +24,7 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     limits: Limits = field(default_factory=Limits)
     cors_origins: tuple[str, ...] = ()
+    log_level: str = "warning"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,4 +40,5 @@ class Settings:
             max_body_bytes=_int("CONVSCOPE_MAX_BODY_BYTES", cls.max_body_bytes),
             limits=limits,
             cors_origins=origins,
+            log_level=os.environ.get("CONVSCOPE_LOG_LEVEL", "info"),
         )

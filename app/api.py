@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from PIL import Image
 
 from app import __version__, inspection, samples
-from app.encoding import dumps, png_bytes
+from app.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, png_bytes, render
 from app.errors import ApiError
 from app.inputs import read_fields, to_input
 from app.registry import LoadedModel, Registry
@@ -111,15 +111,17 @@ def _layer_list(lm: LoadedModel, layers: str | None) -> list[str] | None:
     return names
 
 
-@router.post("/api/v1/predict", response_model=PredictResponse, responses=ERRORS, tags=["inference"],
+@router.post("/api/v1/predict", response_model=PredictResponse, tags=["inference"],
+             responses={**ERRORS, 200: {"content": {BINARY_MEDIA_TYPE: {"schema": {"type": "string",
+                                                                                   "format": "binary"}}}}},
              openapi_extra=_input_body(PredictRequest, {}))
 async def predict(
     request: Request,
     model: ModelName = None,
     layers: Annotated[str | None, Query(max_length=1000, description="comma-separated layer names; empty for none; "
                                          "omit for all")] = None,
-    encoding: Annotated[str, Query(pattern="^(json|f32)$", description="json: lists of numbers; f32: base64 "
-                                   "little-endian float32 with shape")] = "json",
+    encoding: Annotated[Encoding, Query(description="json: lists of numbers; f32: base64 little-endian float32 "
+                                        "with shape; binary: one frame of raw float32 (see the README)")] = "json",
     steps: Annotated[bool, Query(description="include the preprocessing steps as images")] = True,
 ) -> Response:
     """Run the network on an image or 28×28 pixels; return the prediction and every intermediate value."""
@@ -127,7 +129,8 @@ async def predict(
     wanted = _layer_list(lm, layers)
     fields, _ = await read_fields(request, PredictRequest, _settings(request).limits)
     pre = to_input(fields, _settings(request).limits)
-    return _json(inspection.predict(lm, pre, wanted, "f32" if encoding == "f32" else "json", steps))
+    body, media_type = render(inspection.predict(lm, pre, wanted, steps), encoding)
+    return Response(body, media_type=media_type)
 
 
 @router.post("/api/v1/trace", response_model=TraceResponse, responses=ERRORS, tags=["inference"],

@@ -44,7 +44,7 @@ def _predict(args: argparse.Namespace) -> int:
     except PreprocessError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    result = inspection.predict(lm, pre, None if args.json else [], "json", steps=args.json)
+    result = inspection.predict(lm, pre, None if args.json else [], steps=args.json)
     if args.json:
         sys.stdout.buffer.write(dumps(result) + b"\n")
         return 0

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from app.capture import as_input, capture
-from app.encoding import Encoding, encode_values, png_data_url
+from app.encoding import png_data_url
 from app.preprocess import Preprocessed
 from app.receptive_field import geometry
 from app.registry import LoadedModel
@@ -54,9 +54,8 @@ def _published_geometry(lm: LoadedModel, index: int) -> dict[str, Any]:
     return {"size": geo.size, "jump": geo.jump, "start": geo.start, "unflatten": None}
 
 
-def predict(lm: LoadedModel, pre: Preprocessed, layers: list[str] | None, encoding: Encoding,
-            steps: bool) -> dict[str, Any]:
-    """Prediction, probabilities, the input fed, preprocessing steps and the requested layers' values."""
+def predict(lm: LoadedModel, pre: Preprocessed, layers: list[str] | None, steps: bool) -> dict[str, Any]:
+    """Prediction, probabilities, the input fed, preprocessing steps and the requested layers' flat values."""
     outputs = capture(lm.model, as_input(pre.input))
     probabilities = outputs[lm.specs[-1].name][0].numpy()  # (10,)
     wanted = set(layers) if layers is not None else None
@@ -72,7 +71,7 @@ def predict(lm: LoadedModel, pre: Preprocessed, layers: list[str] | None, encodi
         ] if steps else [],
         "layers": [
             {"name": spec.name, "kind": spec.kind, "shape": list(spec.shape),
-             "values": encode_values(outputs[spec.name][0].numpy(), encoding)}
+             "values": outputs[spec.name][0].numpy().reshape(-1)}
             for spec in lm.specs
             if wanted is None or spec.name in wanted
         ],

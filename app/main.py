@@ -6,12 +6,12 @@ from typing import Any
 
 import torch
 from fastapi import FastAPI, Request
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
 from app import __version__, access_log, api, docs, errors, pages, security
 from app.access_log import AccessLog
+from app.compression import SelectiveGZip
 from app.limits import BodyLimit
 from app.registry import Registry
 from app.schemas import PredictRequest, TraceRequest
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(api.router)
     pages.mount(app)
     docs.mount(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(SelectiveGZip)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     security.install(app, settings.cors_origins)
     access_log.configure(settings.log_level)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx2 as httpx
 
@@ -22,6 +23,14 @@ def free_port() -> int:
 @contextmanager
 def live_server(workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[str]:
     """Start `convscope serve` and yield its base URL; stop it (gracefully, then by force) afterwards."""
+    with server_process(workers, env, timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def server_process(workers: int = 1, env: dict[str, str] | None = None,
+                   timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like live_server, also yielding the process (for its pid and RSS)."""
     port = free_port()
     cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--log-level", "warning"]
@@ -41,7 +50,7 @@ def live_server(workers: int = 1, env: dict[str, str] | None = None, timeout: fl
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not become healthy in time")
             time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -51,3 +60,11 @@ def live_server(workers: int = 1, env: dict[str, str] | None = None, timeout: fl
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")

@@ -218,3 +218,33 @@ def test_openapi_documents_both_body_forms(client: TestClient) -> None:
     assert set(content) == {"application/json", "multipart/form-data"}
     assert "PredictRequest" in spec["components"]["schemas"] and "TraceRequest" in spec["components"]["schemas"]
     assert client.get("/docs").status_code == 200
+
+
+def decode_frame(content: bytes) -> tuple[dict, bytes]:
+    n = int.from_bytes(content[:4], "little")
+    header = __import__("json").loads(content[4 : 4 + n])
+    start = 4 + n + (-(4 + n) % 4)
+    return header, content[start:]
+
+
+def test_predict_binary_frame_matches_json(client: TestClient) -> None:
+    p = {"pixels": pixels(7).tolist()}
+    plain = client.post("/api/v1/predict", json=p).json()
+    r = client.post("/api/v1/predict", params={"encoding": "binary"}, json=p)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.convscope.frame"
+    header, data = decode_frame(r.content)
+    assert header["prediction"] == plain["prediction"]
+    assert len(data) == 4 * sum(int(np.prod(layer["shape"])) for layer in plain["layers"])
+    for a, b in zip(plain["layers"], header["layers"], strict=True):
+        v = b["values"]
+        assert v["offset"] % 4 == 0 and v["shape"] == a["shape"]
+        decoded = np.frombuffer(data, dtype="<f4", count=v["length"], offset=v["offset"])
+        np.testing.assert_array_equal(decoded, np.array(a["values"], dtype=np.float32))
+    assert len(r.content) <= 80 * 1024, "the browser's full predict fits in 80 KB"
+
+
+def test_large_gets_are_gzipped_predictions_are_not(client: TestClient) -> None:
+    model = client.get("/api/v1/model", headers={"accept-encoding": "gzip"})
+    assert model.headers.get("content-encoding") == "gzip"
+    r = client.post("/api/v1/predict", json={"pixels": pixels(0).tolist()}, headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in r.headers

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import ARTIFACTS, PageWatch, chromium
 from tests.conftest import draw_digit, png
@@ -54,8 +56,8 @@ def prediction(page) -> str:
 
 
 def wait_prediction(page, expected: str) -> None:
-    page.wait_for_function(
-        f"document.querySelector('[data-testid=prediction]').textContent === '{expected}'", timeout=10_000)
+    # expect() polls without eval: the page's CSP (no unsafe-eval) stays in force during the tests.
+    expect(page.locator("[data-testid=prediction]")).to_have_text(expected, timeout=10_000)
 
 
 def test_vertical_stroke_predicts_1(page) -> None:
@@ -81,7 +83,7 @@ def test_prediction_updates_before_the_pointer_is_released(page) -> None:
     responses: list[str] = []
     pg.on("response", lambda r: "/api/v1/predict" in r.url and responses.append(r.url))
     stroke(pg, [(0.5, 0.15), (0.5, 0.85)], release=False, steps=30)
-    pg.wait_for_function("document.querySelector('[data-testid=prediction]').textContent !== ''", timeout=10_000)
+    expect(pg.locator("[data-testid=prediction]")).to_have_text(re.compile(r"^\d$"), timeout=10_000)
     during = prediction(pg)
     assert during != "" and len(responses) >= 1
     pg.mouse.up()
@@ -140,7 +142,7 @@ def test_detail_panel_numbers_add_up(page) -> None:
     assert total == pytest.approx(value, abs=1e-4)
     # A dense unit: top contributions + the rest + bias = its value.
     pg.locator('canvas[data-layer="fc1"]').click()
-    pg.wait_for_function("document.querySelector('[data-testid=detail] h3').textContent.startsWith('fc1')")
+    expect(pg.locator("[data-testid=detail] h3")).to_have_text(re.compile(r"^fc1"))
     pg.wait_for_selector("[data-testid=detail] [data-role=rest]")
     top = sum(values(pg, "product"))
     assert top + values(pg, "rest")[0] + values(pg, "bias")[0] == pytest.approx(values(pg, "sum")[0], abs=1e-4)
@@ -182,7 +184,7 @@ def test_keyboard_tracing_and_clear(page) -> None:
     pg.keyboard.press("Escape")
     assert rf.is_hidden()
     pg.locator("[data-testid=clear]").click()
-    pg.wait_for_function("document.querySelector('[data-testid=prediction]').textContent === ''")
+    wait_prediction(pg, "")
 
 
 def test_phone_width_renders_without_errors(browser, server: str) -> None:
@@ -198,4 +200,16 @@ def test_phone_width_renders_without_errors(browser, server: str) -> None:
     assert watch.errors == [] and watch.outside == []
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page is {width}px wide at phone width"
+    context.close()
+
+
+def test_api_docs_work_offline(browser, server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    watch = PageWatch(pg)
+    pg.goto(server + "/docs")
+    expect(pg.locator(".opblock-summary-path").first).to_be_visible(timeout=15_000)
+    paths = pg.locator(".opblock-summary-path").all_text_contents()
+    assert "/api/v1/predict" in paths and "/api/v1/trace" in paths
+    assert watch.errors == [] and watch.outside == [], (watch.errors, watch.outside)
     context.close()

@@ -43,10 +43,28 @@ function withInput(input, extra = {}) {
   };
 }
 
+/**
+ * Parse the binary frame: uint32 LE header length, JSON header, padding to 4 bytes, then raw float32.
+ * Each layer gets `data`, a Float32Array view on the frame (no copy, no base64).
+ */
+export function parseFrame(buffer) {
+  const n = new DataView(buffer).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
+  const start = 4 + n + ((4 - ((4 + n) % 4)) % 4);
+  for (const layer of header.layers) {
+    layer.data = new Float32Array(buffer, start + layer.values.offset, layer.values.length);
+  }
+  return header;
+}
+
 export async function predict(input, { steps = true } = {}) {
-  const body = await request(`/predict?encoding=f32&steps=${steps}`, withInput(input));
-  for (const layer of body.layers) layer.data = decodeValues(layer.values);
-  return body;
+  const response = await fetch(`${CONFIG.api}/predict?encoding=binary&steps=${steps}`, withInput(input));
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    const err = body && body.error ? body.error : { code: "http_error", message: response.statusText };
+    throw new ApiError(response.status, err.code, err.message);
+  }
+  return parseFrame(await response.arrayBuffer());
 }
 
 export function trace(input, layer, index) {

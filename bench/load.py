@@ -1,0 +1,98 @@
+"""Bounded HTTP load against a convscope server on 127.0.0.1: N connections for D seconds, then a JSON summary.
+
+    python -m bench.load --url http://127.0.0.1:8000 --kind full --connections 32 --duration 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx2 as httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.samples import pixels  # noqa: E402
+from tests.conftest import draw_digit, png  # noqa: E402
+
+KINDS = {
+    # name: (path, body builder)
+    "predict-only": "/api/v1/predict?layers=&steps=false",
+    "full": "/api/v1/predict?steps=false",
+    "full-f32": "/api/v1/predict?steps=false&encoding=f32",
+    "png-full-f32": "/api/v1/predict?steps=false&encoding=f32",
+    "png-predict-only": "/api/v1/predict?layers=&steps=false",
+    "trace": "/api/v1/trace",
+}
+
+
+def request_args(kind: str, i: int) -> dict:
+    """Distinct inputs per request (cycling through test digits), so no cache could fake the numbers."""
+    if kind.startswith("png"):
+        return {"files": {"image": ("d.png", PNGS[i % len(PNGS)], "image/png")}}
+    body: dict = {"pixels": PIXELS[i % len(PIXELS)]}
+    if kind == "trace":
+        body.update(layer="conv2", index=[i % 16, i % 10, (3 * i) % 10])
+    return {"json": body}
+
+
+PIXELS = [pixels(i).tolist() for i in range(64)]
+PNGS = [png(draw_digit(k, width=w)) for k in "170" for w in (10, 18, 30)]
+
+
+async def run(url: str, kind: str, connections: int, duration: float) -> dict:
+    if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("load is only ever sent to this machine (127.0.0.1)")
+    path = KINDS[kind]
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    errors: Counter[str] = Counter()
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    deadline = time.perf_counter() + duration
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        async def worker(w: int) -> None:
+            i = w
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(path, **request_args(kind, i))
+                    await r.aread()
+                    statuses[r.status_code] += 1
+                except httpx.HTTPError as exc:
+                    errors[type(exc).__name__] += 1
+                latencies.append(time.perf_counter() - t0)
+                i += connections
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(connections)))
+        elapsed = time.perf_counter() - started
+    ok = statuses.get(200, 0)
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 2 else [0.0] * 99
+    return {
+        "kind": kind, "connections": connections, "seconds": round(elapsed, 2), "requests": len(latencies),
+        "ok": ok, "non_200": sum(v for k, v in statuses.items() if k != 200), "errors": sum(errors.values()),
+        "statuses": dict(statuses), "error_types": dict(errors), "rps": round(ok / elapsed, 1),
+        "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--url", required=True)
+    p.add_argument("--kind", choices=sorted(KINDS), default="full")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--duration", type=float, default=10.0)
+    args = p.parse_args()
+    print(json.dumps(asyncio.run(run(args.url, args.kind, args.connections, args.duration))))
+
+
+if __name__ == "__main__":
+    main()

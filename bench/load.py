@@ -24,24 +24,27 @@ from app.samples import pixels  # noqa: E402
 from tests.conftest import draw_digit, png  # noqa: E402
 
 KINDS = {
-    # name: (path, body builder)
     "predict-only": "/api/v1/predict?layers=&steps=false",
     "full": "/api/v1/predict?steps=false",
     "full-f32": "/api/v1/predict?steps=false&encoding=f32",
-    "png-full-f32": "/api/v1/predict?steps=false&encoding=f32",
+    "full-binary": "/api/v1/predict?steps=false&encoding=binary",
+    "png-full-binary": "/api/v1/predict?encoding=binary",
     "png-predict-only": "/api/v1/predict?layers=&steps=false",
     "trace": "/api/v1/trace",
 }
+MIXED = ["full", "full-binary", "png-full-binary", "predict-only", "trace"]
 
 
-def request_args(kind: str, i: int) -> dict:
-    """Distinct inputs per request (cycling through test digits), so no cache could fake the numbers."""
+def request_args(kind: str, i: int) -> tuple[str, dict]:
+    """Path and body; inputs differ per request (cycling through test digits), so no cache could fake numbers."""
+    if kind == "mixed":
+        kind = MIXED[i % len(MIXED)]
     if kind.startswith("png"):
-        return {"files": {"image": ("d.png", PNGS[i % len(PNGS)], "image/png")}}
+        return KINDS[kind], {"files": {"image": ("d.png", PNGS[i % len(PNGS)], "image/png")}}
     body: dict = {"pixels": PIXELS[i % len(PIXELS)]}
     if kind == "trace":
         body.update(layer="conv2", index=[i % 16, i % 10, (3 * i) % 10])
-    return {"json": body}
+    return KINDS[kind], {"json": body}
 
 
 PIXELS = [pixels(i).tolist() for i in range(64)]
@@ -51,7 +54,6 @@ PNGS = [png(draw_digit(k, width=w)) for k in "170" for w in (10, 18, 30)]
 async def run(url: str, kind: str, connections: int, duration: float) -> dict:
     if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("load is only ever sent to this machine (127.0.0.1)")
-    path = KINDS[kind]
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
@@ -63,7 +65,8 @@ async def run(url: str, kind: str, connections: int, duration: float) -> dict:
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post(path, **request_args(kind, i))
+                    path, kwargs = request_args(kind, i)
+                    r = await client.post(path, **kwargs)
                     await r.aread()
                     statuses[r.status_code] += 1
                 except httpx.HTTPError as exc:
@@ -87,7 +90,7 @@ async def run(url: str, kind: str, connections: int, duration: float) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--url", required=True)
-    p.add_argument("--kind", choices=sorted(KINDS), default="full")
+    p.add_argument("--kind", choices=[*sorted(KINDS), "mixed"], default="full")
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--duration", type=float, default=10.0)
     args = p.parse_args()

@@ -41,7 +41,20 @@ def upload(data: bytes, name: str = "x.png", mime: str = "image/png") -> dict:
 
 
 def raw_json(text: str) -> dict:
-    return {"content": text.encode(), "headers": {"content-type": "application/json"}}
+    return typed(text.encode(), "application/json")
+
+
+def raw_pixels(token: str) -> dict:
+    """28×28 pixels all written as one literal JSON token (NaN and Infinity are not valid JSON)."""
+    row = "[" + ",".join([token] * 28) + "]"
+    return raw_json('{"pixels": [' + ",".join([row] * 28) + "]}")
+
+
+def typed(content: bytes, content_type: str) -> dict:
+    return {"content": content, "headers": {"content-type": content_type}}
+
+
+MULTIPART = "multipart/form-data; boundary=x"
 
 
 CASES = [
@@ -64,10 +77,10 @@ CASES = [
     ("string pixels", "/api/v1/predict", {"json": {"pixels": [["0"] * 28] * 28}}, 422),
     ("boolean pixels", "/api/v1/predict", {"json": {"pixels": [[True] * 28] * 28}}, 422),
     ("null pixels inside", "/api/v1/predict", {"json": {"pixels": [[None] * 28] * 28}}, 422),
-    ("NaN", "/api/v1/predict", raw_json('{"pixels": [' + ",".join(["[" + ",".join(["NaN"] * 28) + "]"] * 28) + "]}"), 422),
-    ("Infinity", "/api/v1/predict", raw_json('{"pixels": [' + ",".join(["[" + ",".join(["Infinity"] * 28) + "]"] * 28) + "]}"), 422),
-    ("-Infinity", "/api/v1/predict", raw_json('{"pixels": [' + ",".join(["[" + ",".join(["-Infinity"] * 28) + "]"] * 28) + "]}"), 422),
-    ("huge number", "/api/v1/predict", raw_json('{"pixels": [' + ",".join(["[" + ",".join(["1e999"] * 28) + "]"] * 28) + "]}"), 422),
+    ("NaN", "/api/v1/predict", raw_pixels("NaN"), 422),
+    ("Infinity", "/api/v1/predict", raw_pixels("Infinity"), 422),
+    ("-Infinity", "/api/v1/predict", raw_pixels("-Infinity"), 422),
+    ("huge number", "/api/v1/predict", raw_pixels("1e999"), 422),
     ("above 1", "/api/v1/predict", {"json": {"pixels": [[1.0001] * 28] * 28}}, 422),
     ("below 0", "/api/v1/predict", {"json": {"pixels": [[-1e-9] * 28] * 28}}, 422),
     ("unknown model", "/api/v1/predict?model=resnet", {"json": {"pixels": PIXELS}}, 404),
@@ -80,12 +93,13 @@ CASES = [
     ("unit of wrong rank", "/api/v1/trace", {"json": {"pixels": PIXELS, "layer": "softmax", "index": [0, 1]}}, 422),
     ("float unit index", "/api/v1/trace", {"json": {"pixels": PIXELS, "layer": "fc2", "index": [1.5]}}, 422),
     ("huge top", "/api/v1/trace", {"json": {"pixels": PIXELS, "layer": "fc1", "index": [0], "top": 10**9}}, 422),
-    ("multipart trace bad index", "/api/v1/trace", {**upload(png(draw_digit("7"))), "data": {"layer": "conv1", "index": "a,b"}}, 422),
-    ("wrong content type", "/api/v1/predict", {"content": b"pixels=1", "headers": {"content-type": "application/x-www-form-urlencoded"}}, 415),
-    ("XML", "/api/v1/predict", {"content": b"<pixels/>", "headers": {"content-type": "application/xml"}}, 415),
+    ("multipart trace bad index", "/api/v1/trace", {**upload(png(draw_digit("7"))),
+                                                   "data": {"layer": "conv1", "index": "a,b"}}, 422),
+    ("wrong content type", "/api/v1/predict", typed(b"pixels=1", "application/x-www-form-urlencoded"), 415),
+    ("XML", "/api/v1/predict", typed(b"<pixels/>", "application/xml"), 415),
     ("empty JSON body", "/api/v1/predict", raw_json(""), 422),
-    ("empty multipart", "/api/v1/predict", {"content": b"", "headers": {"content-type": "multipart/form-data; boundary=x"}}, 422),
-    ("broken multipart", "/api/v1/predict", {"content": b"--x\r\nnonsense", "headers": {"content-type": "multipart/form-data; boundary=x"}}, 422),
+    ("empty multipart", "/api/v1/predict", typed(b"", MULTIPART), 422),
+    ("broken multipart", "/api/v1/predict", typed(b"--x\r\nnonsense", MULTIPART), 422),
     ("deeply nested JSON", "/api/v1/predict", raw_json("[" * 5000 + "]" * 5000), 422),
 ]
 

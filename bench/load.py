@@ -51,7 +51,7 @@ PIXELS = [pixels(i).tolist() for i in range(64)]
 PNGS = [png(draw_digit(k, width=w)) for k in "170" for w in (10, 18, 30)]
 
 
-async def run(url: str, kind: str, connections: int, duration: float) -> dict:
+async def run(url: str, kind: str, connections: int, duration: float, total: int | None = None) -> dict:
     if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("load is only ever sent to this machine (127.0.0.1)")
     latencies: list[float] = []
@@ -60,9 +60,13 @@ async def run(url: str, kind: str, connections: int, duration: float) -> dict:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     deadline = time.perf_counter() + duration
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        sent = 0
+
         async def worker(w: int) -> None:
+            nonlocal sent
             i = w
-            while time.perf_counter() < deadline:
+            while time.perf_counter() < deadline and (total is None or sent < total):
+                sent += 1
                 t0 = time.perf_counter()
                 try:
                     path, kwargs = request_args(kind, i)
@@ -92,9 +96,10 @@ def main() -> None:
     p.add_argument("--url", required=True)
     p.add_argument("--kind", choices=[*sorted(KINDS), "mixed"], default="full")
     p.add_argument("--connections", type=int, default=32)
-    p.add_argument("--duration", type=float, default=10.0)
+    p.add_argument("--duration", type=float, default=10.0, help="seconds (an upper bound with --requests)")
+    p.add_argument("--requests", type=int, default=None, help="stop after this many requests")
     args = p.parse_args()
-    print(json.dumps(asyncio.run(run(args.url, args.kind, args.connections, args.duration))))
+    print(json.dumps(asyncio.run(run(args.url, args.kind, args.connections, args.duration, args.requests))))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ function withInput(input, extra = {}) {
   // input: {blob} → multipart; {pixels} → JSON.
   if (input.blob) {
     const form = new FormData();
-    form.append("image", input.blob, "digit.png");
+    form.append("image", input.blob, input.blob.type === "image/bmp" ? "digit.bmp" : "digit.png");
     for (const [k, v] of Object.entries(extra)) form.append(k, Array.isArray(v) ? v.join(",") : String(v));
     return { method: "POST", body: form };
   }

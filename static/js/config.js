@@ -31,7 +31,7 @@ export const CONFIG = {
   throttleMs: 0, // at most one request in flight; the latest drawing wins
   traceDebounceMs: 60,
   topContributions: 10,
-  pad: { size: 280, brush: 18, ink: "#111", paper: "#fff" },
+  pad: { size: 280, brush: 18, ink: "#111", paper: "#fff", upload: 112 }, // upload: px per side sent live
 };
 
 export const LAYER_NOTES = {

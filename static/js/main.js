@@ -93,13 +93,16 @@ async function main() {
     inFlight = true;
     dirty = false;
     try {
+      performance.mark("cs:start");
       const input = source ? await source() : null;
       if (!input) {
         clearOutputs();
         return;
       }
       const steps = wantSteps || $("steps-box").open;
+      performance.mark("cs:encoded");
       const result = await predict(input, { steps });
+      performance.mark("cs:response");
       lastResult = result;
       document.body.classList.remove("empty");
       view.update(result);
@@ -107,6 +110,8 @@ async function main() {
       showSeen($("seen"), result.input);
       if (steps) renderSteps($("steps"), result.steps);
       status("");
+      performance.mark("cs:painted");
+      document.dispatchEvent(new CustomEvent("convscope:painted")); // for the browser benchmark and tests
       tracer.refresh();
     } catch (err) {
       if (err.code === "empty_image") clearOutputs();
@@ -121,7 +126,7 @@ async function main() {
     onChange: (final) => {
       $("pad-hint").hidden = !pad.isEmpty();
       wantSteps = final;
-      source = async () => (pad.isEmpty() ? null : { blob: await pad.toBlob() });
+      source = async () => (pad.isEmpty() ? null : { blob: pad.toBlob() });
       run();
     },
   });

@@ -96,6 +96,7 @@ export class Tracer {
     this.shown.push(rf);
     this.regions = regs;
     this.#drawRays();
+    document.dispatchEvent(new CustomEvent("convscope:highlighted")); // for the browser benchmark
     this.#requestTrace();
   }
 

@@ -35,7 +35,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 ModelName = Annotated[str | None, Query(max_length=64, description="model name; the default model if omitted")]
 
 
-def _json(payload: Any) -> Response:
+def json_response(payload: Any) -> Response:
+    """A JSON response from orjson (numpy arrays written natively)."""
     return Response(dumps(payload), media_type="application/json")
 
 
@@ -79,14 +80,14 @@ def _input_body(schema: type, multipart_fields: dict[str, Any]) -> dict[str, Any
 @router.get("/healthz", response_model=Health, tags=["service"])
 def healthz(request: Request) -> Response:
     """Liveness: the server is up and its models are loaded."""
-    return _json({"status": "ok", "models": _registry(request).names(), "version": __version__})
+    return json_response({"status": "ok", "models": _registry(request).names(), "version": __version__})
 
 
 @router.get("/api/v1/models", response_model=ModelList, tags=["models"])
 def list_models(request: Request) -> Response:
     """Every model this server serves."""
     registry = _registry(request)
-    return _json({"default": registry.default,
+    return json_response({"default": registry.default,
                   "models": [inspection.summary(registry.get(n), n == registry.default) for n in registry.names()]})
 
 
@@ -147,7 +148,7 @@ async def trace(request: Request, model: ModelName = None) -> Response:
                        f"{', '.join(s.name for s in lm.specs)}.") from None
     pre = to_input(fields, _settings(request).limits)
     try:
-        return _json(inspection.explain(lm, pre, body.layer, body.index, body.top))
+        return json_response(inspection.explain(lm, pre, body.layer, body.index, body.top))
     except UnitError as exc:
         raise ApiError(422, "invalid_unit", str(exc)) from exc
 
@@ -158,7 +159,7 @@ def list_samples(request: Request, model: ModelName = None,
     """Gallery of MNIST test digits: every class, and some the model gets wrong."""
     lm = _model(request, model)
     g = samples.gallery(lm)
-    return _json({"samples": [
+    return json_response({"samples": [
         {"id": i, "label": label, "predicted": p, "correct": label == p, "png": f"/api/v1/samples/{i}.png",
          **({"pixels": samples.pixels(i)} if include_pixels else {})}
         for i, label, p in zip(g.ids, g.labels, g.predicted, strict=True)

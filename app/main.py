@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
-from app import __version__, access_log, api, docs, errors, pages, security
+from app import __version__, access_log, api, docs, errors, lab_api, pages, security
 from app.access_log import AccessLog
 from app.compression import SelectiveGZip
 from app.limits import BodyLimit
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return errors.error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
 
     app.include_router(api.router)
+    app.include_router(lab_api.router)
     pages.mount(app)
     docs.mount(app)
     app.add_middleware(SelectiveGZip)

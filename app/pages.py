@@ -22,6 +22,12 @@ def index(request: Request) -> Response:
     return templates.TemplateResponse(request, "index.html", {"version": __version__})
 
 
+@router.get("/lab", response_class=HTMLResponse)
+def lab(request: Request) -> Response:
+    """The convolution lab: every concept of a CNN, hands-on."""
+    return templates.TemplateResponse(request, "lab.html", {"version": __version__})
+
+
 def mount(app: FastAPI) -> None:
     """Add the page routes and /static."""
     app.include_router(router)

@@ -1,6 +1,7 @@
 """The naive reference: forward hooks, tensor.tolist() and FastAPI's default JSON response.
 
-What a straightforward implementation looks like; kept only to measure convscope against.
+What a straightforward implementation looks like; kept only to measure convscope against. The route returns a
+plain dict with no response model, so FastAPI takes its default path: jsonable_encoder, then stdlib json.
 Serve with: uvicorn bench.naive:app --port 8001
 """
 
@@ -22,7 +23,7 @@ class Body(BaseModel):
 
 
 @app.post("/api/v1/predict")
-def predict(body: Body) -> dict:
+def predict(body: Body):  # type: ignore[no-untyped-def]  # unannotated on purpose: FastAPI's default encoding
     captured: dict[str, torch.Tensor] = {}
     hooks = [m.register_forward_hook(lambda _m, _i, out, name=name: captured.__setitem__(name, out.detach()))
              for name, m in model.named_children()]

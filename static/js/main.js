@@ -104,6 +104,7 @@ async function main() {
       const result = await predict(input, { steps });
       performance.mark("cs:response");
       lastResult = result;
+      sessionStorage.setItem("convscope:input", JSON.stringify(result.input)); // the lab starts from it
       document.body.classList.remove("empty");
       view.update(result);
       prediction.show(result.prediction, result.probabilities);

@@ -1,0 +1,127 @@
+// Lab map rendering: small maps as tables with their numbers, large ones as canvas heatmaps; hover → cell.
+import { diverging, legend, maxAbs } from "../colors.js";
+
+const NUMBERS_UP_TO = 12; // maps up to 12×12 show their numbers
+
+const fmt = (v) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/** One map on the page: render() draws values, mark() outlines cells in place (hovering never re-renders). */
+export class MapView {
+  constructor(container) {
+    this.container = container;
+    this.cells = null; // table cells, or null for a canvas map
+    this.wrap = null;
+    this.marked = [];
+    this.onCell = null;
+    this.container.addEventListener("pointermove", (e) => this.#pick(e));
+    this.container.addEventListener("click", (e) => this.#pick(e));
+    this.container.addEventListener("focusin", (e) => this.#pick(e));
+  }
+
+  #pick(e) {
+    if (!this.onCell || !this.values) return;
+    const td = e.target.closest ? e.target.closest("td") : null;
+    if (td && this.cells) return this.onCell(Number(td.dataset.y), Number(td.dataset.x));
+    const canvas = e.target.closest ? e.target.closest("canvas") : null;
+    if (!canvas || e.clientX === undefined) return;
+    const rect = canvas.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - rect.left) / rect.width) * this.w);
+    const y = Math.floor(((e.clientY - rect.top) / rect.height) * this.h);
+    if (x >= 0 && y >= 0 && x < this.w && y < this.h) this.onCell(y, x);
+  }
+
+  /** Draw values (rows of numbers); onCell(y, x) is called on hover, tap and focus. */
+  render(values, { range = null, onCell = null, marks = {} } = {}) {
+    this.values = values;
+    this.onCell = onCell;
+    this.h = values.length;
+    this.w = values[0].length;
+    const flat = values.flat();
+    const r = range ?? maxAbs(Float64Array.from(flat));
+    this.container.dataset.shape = `${this.h}x${this.w}`;
+    this.container.dataset.sum = flat.reduce((a, b) => a + b, 0).toFixed(6);
+    this.container.replaceChildren();
+    this.marked = [];
+    if (this.h <= NUMBERS_UP_TO && this.w <= NUMBERS_UP_TO) {
+      const table = document.createElement("table");
+      table.className = "lab-grid";
+      this.cells = [];
+      for (let y = 0; y < this.h; y++) {
+        const tr = document.createElement("tr");
+        for (let x = 0; x < this.w; x++) {
+          const td = document.createElement("td");
+          const v = values[y][x];
+          const [cr, cg, cb] = diverging(v, r);
+          td.style.background = `rgb(${cr | 0},${cg | 0},${cb | 0})`;
+          td.textContent = fmt(v);
+          Object.assign(td.dataset, { y, x, value: v });
+          if (onCell) td.tabIndex = 0;
+          tr.append(td);
+          this.cells.push(td);
+        }
+        table.append(tr);
+      }
+      this.container.append(table);
+    } else {
+      this.cells = null;
+      const canvas = document.createElement("canvas");
+      canvas.width = this.w;
+      canvas.height = this.h;
+      canvas.className = "lab-canvas";
+      if (onCell) canvas.tabIndex = 0;
+      const scale = Math.max(3, Math.floor(196 / Math.max(this.h, this.w)));
+      canvas.style.width = `${this.w * scale}px`;
+      canvas.style.height = `${this.h * scale}px`;
+      const ctx = canvas.getContext("2d");
+      const img = ctx.createImageData(this.w, this.h);
+      flat.forEach((v, i) => {
+        const [cr, cg, cb] = diverging(v, r);
+        img.data.set([cr, cg, cb, 255], i * 4);
+      });
+      ctx.putImageData(img, 0, 0);
+      this.wrap = document.createElement("div");
+      this.wrap.className = "lab-canvas-wrap";
+      this.wrap.append(canvas);
+      this.container.append(this.wrap);
+    }
+    this.container.append(legend("signed", r));
+    this.base = marks;
+    this.mark({});
+  }
+
+  /** Outline cells: {"y,x": className}, on top of the marks given at render time. */
+  mark(marks) {
+    for (const el of this.marked) {
+      if (this.cells) el.className = "";
+      else el.remove();
+    }
+    this.marked = [];
+    for (const [key, cls] of Object.entries({ ...this.base, ...marks })) {
+      const [y, x] = key.split(",").map(Number);
+      if (this.cells) {
+        const td = this.cells[y * this.w + x];
+        td.className = cls;
+        this.marked.push(td);
+      } else {
+        const box = document.createElement("div");
+        box.className = `cell-mark ${cls}`;
+        box.style.left = `${(x / this.w) * 100}%`;
+        box.style.top = `${(y / this.h) * 100}%`;
+        box.style.width = `${100 / this.w}%`;
+        box.style.height = `${100 / this.h}%`;
+        this.wrap.append(box);
+        this.marked.push(box);
+      }
+    }
+  }
+}
+
+/** Marks for a window [y0, x0, y1, x1] (inclusive), plus an optional winner cell. */
+export function windowMarks([y0, x0, y1, x1], winner = null) {
+  const marks = {};
+  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) marks[`${y},${x}`] = "in-window";
+  if (winner) marks[`${winner[0]},${winner[1]}`] = "winner";
+  return marks;
+}
+
+export { fmt };

@@ -34,7 +34,7 @@ def table(r: dict[str, Any]) -> str:
     if "http" in r:
         h = r["http"]
         lines.append(_row("load generator", f"{h['load_generator']}, {h['connections']} connections, "
-                          f"{h['seconds']} s per case"))
+                          f"{h.get('rounds', 1)} interleaved rounds of {h['seconds']} s per case (median)"))
         for workers, cases in h["workers"].items():
             for label, v in cases.items():
                 lines.append(_row(f"{workers} worker{'s' if workers != '1' else ''}: {label}",

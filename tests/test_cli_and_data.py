@@ -83,3 +83,34 @@ def test_cli_evaluate(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["evaluate"]) == 0
     out = capsys.readouterr().out
     assert "accuracy 99." in out and "true\\pred" in out
+
+
+def test_download_verifies_checksums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--download against a local mirror (127.0.0.1): good files land, a corrupt mirror is refused."""
+    import functools
+    import http.server
+    import threading
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    names = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    for name in names:
+        (mirror / name).write_bytes((BUNDLED_DIR / name).read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(mirror))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        monkeypatch.setattr(mnist, "MIRRORS", (url,))
+        monkeypatch.setattr(mnist, "RAW_MD5", {n: mnist.RAW_MD5[n] for n in names})
+        target = tmp_path / "data"
+        mnist.download(target)
+        assert load_split(target, "test").labels[:5].tolist() == [7, 2, 1, 0, 4]
+        (mirror / names[1]).write_bytes(gzip.compress(b"not the labels"))
+        (target / names[1]).unlink()
+        with pytest.raises(DatasetError, match="checksum"):
+            mnist.download(target)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -13,7 +13,7 @@ Grid = Annotated[list[Annotated[list[Number], Field(min_length=1, max_length=64)
 class PoolSettings(BaseModel):
     """Pooling after the activation; windows may run past the edge and pool the cells they cover."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     type: Literal["none", "max", "avg", "sum"] = "max"
     size: int = Field(2, ge=1, le=5)
@@ -23,7 +23,7 @@ class PoolSettings(BaseModel):
 class ConvolveRequest(BaseModel):
     """One channel through convolution, activation, pooling and flattening."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     input: Grid = Field(description="the image: up to 64×64 numbers, rows of equal length")
     kernel: Grid = Field(description="a square kernel, 1×1 to 7×7")
@@ -47,7 +47,7 @@ class ConvolveRequest(BaseModel):
 class SoftmaxRequest(BaseModel):
     """Scores (logits) and the true label."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     scores: list[Annotated[float, Field(allow_inf_nan=False, ge=-100, le=100)]] = Field(min_length=2, max_length=20)
     label: int = Field(ge=0, le=19)

@@ -32,9 +32,10 @@ function conv(t, next) {
     (c.window[0] < 0 || c.window[1] < 0 ? " (cells outside the map are zero padding)" : "");
   const after = next ? `<p class="eq">→ ${esc(next.kind)} → ${num(next.value, 4, "activation")}</p>` : "";
   return `<p class="explain">Slide the ${c.kernel[0].length}×${c.kernel[0].length} kernel over the ${window}.
-      Multiply cell by cell and add everything up.</p>${channels}
-    <p class="eq">Σ channels ${num(c.channel_sums.reduce((a, b) => a + b, 0), 4, "products-sum")}
-      + bias ${num(c.bias, 4, "bias")} = ${num(c.sum, 4, "sum")} <small>(pre-activation)</small></p>${after}`;
+      Multiply cell by cell and add everything up, over all ${c.patch.length} input channel${c.patch.length > 1 ? "s" : ""}.</p>
+    <p class="eq">Σ of the ${c.patch.length} channel sums ${num(c.channel_sums.reduce((a, b) => a + b, 0), 4, "products-sum")}
+      + bias ${num(c.bias, 4, "bias")} = ${num(c.sum, 4, "sum")} <small>(pre-activation)</small></p>${after}
+    <p class="muted">Channel by channel: input patch × kernel = products, summed.</p>${channels}`;
 }
 
 function pool(t) {

@@ -15,6 +15,7 @@ export class PredictionView {
 
   show(prediction, probabilities) {
     this.digit.textContent = String(prediction);
+    this.#mini(String(prediction), `${(probabilities[prediction] * 100).toFixed(0)}%`);
     this.confidence.textContent = `${(probabilities[prediction] * 100).toFixed(1)} % sure`;
     this.items.forEach((li, d) => {
       const p = probabilities[d];
@@ -25,7 +26,16 @@ export class PredictionView {
     });
   }
 
+  /** The compact copy that stays in view on phones while the user draws (hidden from screen readers). */
+  #mini(digit, confidence) {
+    const d = document.getElementById("mini-digit");
+    if (!d) return;
+    d.textContent = digit;
+    document.getElementById("mini-conf").textContent = confidence;
+  }
+
   clear() {
+    this.#mini("–", "");
     this.digit.textContent = "";
     this.confidence.textContent = "";
     for (const li of this.items) {

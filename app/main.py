@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import torch
@@ -57,6 +58,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     access_log.configure(settings.log_level)
     app.add_middleware(AccessLog)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Start-up objects (modules, schemas, weights) live for the whole process: keep them out of every future
+    # full collection, whose pauses otherwise show up as latency spikes under load.
+    gc.collect()
+    gc.freeze()
     return app
 
 

@@ -13,6 +13,7 @@ ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF"}
 BOX = 20  # MNIST digits were size-normalised into a 20×20 box ...
 SIDE = 28  # ... and centred by centre of mass in a 28×28 field.
 INK_THRESHOLD = 0.1  # fraction of full contrast that counts as ink, not paper noise
+WORK_SIDE = 1024  # larger images are shrunk first: a 20 px digit needs no more, and float copies stay small
 
 
 class PreprocessError(ValueError):
@@ -171,6 +172,9 @@ def shift_to_centre(placed: np.ndarray) -> np.ndarray:
 def preprocess_image(data: bytes, limits: Limits | None = None) -> Preprocessed:
     """Decode image bytes and prepare them the way MNIST digits were prepared."""
     image = decode(data, limits or Limits())
+    if max(image.size) > WORK_SIDE:
+        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "L")
+        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     return preprocess_array(to_grey(image))
 
 

@@ -127,3 +127,12 @@ def test_single_pixel_of_ink() -> None:
     grey[10, 40] = 1.0
     x = preprocess_array(grey).input
     assert x.shape == (28, 28) and x.max() == pytest.approx(1.0)
+
+
+def test_large_photo_is_shrunk_before_float_work() -> None:
+    big = draw_digit("7", size=3000, width=150).convert("RGB")
+    result = preprocess_image(png(big, "JPEG"))
+    assert max(result.steps[0].image.shape) <= 1024
+    assert_mnist_like(result.input)
+    small = preprocess_image(png(draw_digit("7", size=1000, width=50).convert("RGB"), "JPEG")).input
+    assert np.abs(result.input - small).mean() < 0.03, "shrinking first does not change what the network sees"

@@ -82,11 +82,14 @@ export class Tracer {
   select(name, unit) {
     const index = this.#layerIndex(name);
     if (index < 0) return;
+    const regs = regions(this.layers, index, unit);
     this.selected = { index, unit };
+    this.regions = regs;
     this.trace = null;
+    // Read every position before writing any style, so the browser lays the page out once, not per box.
+    const rays = this.#rayGeometry();
     this.#hide();
     this.#mark(name, unit, "unit-cursor");
-    const regs = regions(this.layers, index, unit);
     for (const r of regs) this.#showRegion(r);
     const rf = this.view.entry("input").rfInput;
     const box = index === 0 ? [unit[2], unit[1], unit[2], unit[1]] : regs.at(-1).box;
@@ -94,8 +97,7 @@ export class Tracer {
     this.#place(rf, box, 28, 28);
     rf.hidden = false;
     this.shown.push(rf);
-    this.regions = regs;
-    this.#drawRays();
+    this.#paintRays(rays);
     document.dispatchEvent(new CustomEvent("convscope:highlighted")); // for the browser benchmark
     this.#requestTrace();
   }
@@ -226,11 +228,23 @@ export class Tracer {
   }
 
   #drawRays() {
-    const canvas = this.rays;
+    this.#paintRays(this.#rayGeometry());
+  }
+
+  /** Layout reads only: the panel's size and each ray's end points with their weights. */
+  #rayGeometry() {
     const origin = this.panel.getBoundingClientRect();
+    const geo = { w: Math.ceil(origin.width), h: Math.ceil(origin.height), lines: [] };
+    if (!this.selected) return geo;
+    const from = this.#center(this.layers[this.selected.index].name, this.selected.unit, origin);
+    geo.lines = this.#targets().map((t) => ({ from, to: this.#center(t.name, t.unit, origin), weight: t.weight }));
+    return geo;
+  }
+
+  /** Canvas writes only. */
+  #paintRays({ w, h, lines }) {
+    const canvas = this.rays;
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.ceil(origin.width);
-    const h = Math.ceil(origin.height);
     if (canvas.width !== w * dpr || canvas.height !== h * dpr) {
       canvas.width = w * dpr;
       canvas.height = h * dpr;
@@ -240,13 +254,9 @@ export class Tracer {
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
-    if (!this.selected) return;
-    const name = this.layers[this.selected.index].name;
-    const from = this.#center(name, this.selected.unit, origin);
-    const targets = this.#targets();
-    const scale = Math.max(...targets.map((t) => Math.abs(t.weight || 0)), 1e-12);
-    for (const t of targets) {
-      const to = this.#center(t.name, t.unit, origin);
+    const scale = Math.max(...lines.map((t) => Math.abs(t.weight || 0)), 1e-12);
+    for (const t of lines) {
+      const { from, to } = t;
       const strength = t.weight === null ? 0.5 : Math.abs(t.weight) / scale;
       const rgb = t.weight === null ? null : diverging(t.weight, scale);
       ctx.strokeStyle = rgb

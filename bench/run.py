@@ -199,15 +199,19 @@ def bench_http(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         bodies = _bodies(tmp)
-        for workers in (1, 2):
-            runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in HTTP_CASES}
-            with server_process(workers=workers, env={"CONVSCOPE_LOG_LEVEL": "warning"}) as (url, _):
-                for _ in range(rounds):
+        runs: dict[int, dict[str, list[dict[str, Any]]]] = {
+            workers: {label: [] for label, _, _ in HTTP_CASES} for workers in (1, 2)}
+        for _ in range(rounds):
+            # 1 and 2 workers alternate round by round, so both see the same spells of a noisy host.
+            for workers in (1, 2):
+                with server_process(workers=workers, env={"CONVSCOPE_LOG_LEVEL": "warning"}) as (url, _):
                     for label, query, body in HTTP_CASES:
                         target = f"{url}/api/v1/predict?{query}"
-                        runs[label].append(wrk(target, bodies[body], seconds, connections, tmp) if use_wrk
-                                           else pyload(target, PYLOAD_KIND[label], seconds, connections))
-            out["workers"][str(workers)] = {label: _median_run(r) for label, r in runs.items()}
+                        runs[workers][label].append(
+                            wrk(target, bodies[body], seconds, connections, tmp) if use_wrk
+                            else pyload(target, PYLOAD_KIND[label], seconds, connections))
+        for workers, cases in runs.items():
+            out["workers"][str(workers)] = {label: _median_run(r) for label, r in cases.items()}
         with naive_server() as url:
             out["naive_full_json"] = (wrk(url + "/api/v1/predict", bodies["pixels"], 10, connections, tmp)
                                       if use_wrk else pyload(url + "/api/v1/predict", "full", seconds, connections))

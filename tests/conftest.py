@@ -6,7 +6,6 @@ import base64
 import io
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
@@ -61,6 +60,3 @@ def png(img: Image.Image, fmt: str = "PNG") -> bytes:
 def data_url(img: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(png(img)).decode()
 
-
-def mnist_like(digit_pixels: np.ndarray) -> list[list[float]]:
-    return digit_pixels.astype(float).tolist()

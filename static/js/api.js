@@ -19,15 +19,6 @@ async function request(path, options = {}) {
   return body;
 }
 
-/** Decode {dtype: "float32", shape, data: base64} into a Float32Array. */
-export function decodeValues(values) {
-  if (Array.isArray(values)) return Float32Array.from(values);
-  const bin = atob(values.data);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
-
 function withInput(input, extra = {}) {
   // input: {blob} → multipart; {pixels} → JSON.
   if (input.blob) {

@@ -41,7 +41,3 @@ export function legend(kind, r) {
   el.title = kind === "input" ? "pixel intensity" : "blue negative · white zero · red positive";
   return el;
 }
-
-export function updateLegend(el, kind, r) {
-  el.replaceWith(legend(kind, r));
-}

@@ -28,7 +28,6 @@ export const CONFIG = {
     for (const c of [20, 24, 21, 16, 12, 10]) if (n % c === 0) return c;
     return 20;
   },
-  throttleMs: 0, // at most one request in flight; the latest drawing wins
   traceDebounceMs: 60,
   topContributions: 10,
   pad: { size: 280, brush: 18, ink: "#111", paper: "#fff", upload: 112 }, // upload: px per side sent live

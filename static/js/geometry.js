@@ -63,9 +63,3 @@ export function regions(layers, index, unit) {
   }
   return out;
 }
-
-/** Inclusive input-pixel box a unit sees. */
-export function inputBox(layers, index, unit) {
-  if (index === 0) return [unit[2], unit[1], unit[2], unit[1]];
-  return regions(layers, index, unit).at(-1).box;
-}

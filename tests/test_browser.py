@@ -213,3 +213,24 @@ def test_api_docs_work_offline(browser, server: str) -> None:
     assert "/api/v1/predict" in paths and "/api/v1/trace" in paths
     assert watch.errors == [] and watch.outside == [], (watch.errors, watch.outside)
     context.close()
+
+
+def test_second_architecture_in_the_page(browser, server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    watch = PageWatch(pg)
+    pg.goto(server + "/")
+    pg.wait_for_selector("body[data-ready=true]")
+    expect(pg.locator("#model-select option")).to_have_count(2)
+    pg.select_option("#model-select", "lenet5")
+    pg.wait_for_url("**/?model=lenet5")
+    pg.wait_for_selector("body[data-ready=true]")
+    assert pg.locator('canvas[data-layer="tanh1"]').count() == 6
+    stroke(pg, [(0.5, 0.15), (0.5, 0.85)])
+    wait_prediction(pg, "1")
+    hover_unit(pg, "tanh2", (2, 3, 4))
+    expect(pg.locator("[data-testid=rf-input]")).to_have_attribute("data-box", box_from_geometry(server, "conv2",
+                                                                                                  (2, 3, 4)))
+    expect(pg.locator("[data-testid=detail] h3")).to_have_text(re.compile(r"^tanh2\[2, 3, 4\]"))
+    assert watch.errors == [] and watch.outside == []
+    context.close()

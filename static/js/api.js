@@ -49,7 +49,8 @@ export function parseFrame(buffer) {
 }
 
 export async function predict(input, { steps = true } = {}) {
-  const response = await fetch(`${CONFIG.api}/predict?encoding=binary&steps=${steps}`, withInput(input));
+  const response = await fetch(`${CONFIG.api}/predict?encoding=binary&steps=${steps}${modelParam()}`,
+    withInput(input));
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     const err = body && body.error ? body.error : { code: "http_error", message: response.statusText };
@@ -59,8 +60,19 @@ export async function predict(input, { steps = true } = {}) {
 }
 
 export function trace(input, layer, index) {
-  return request("/trace", withInput(input, { layer, index, top: CONFIG.topContributions }));
+  return request(`/trace?${modelParam().slice(1)}`, withInput(input, { layer, index, top: CONFIG.topContributions }));
 }
 
-export const getModel = () => request("/model");
-export const getSamples = () => request("/samples?include_pixels=true");
+export const getModel = () => request(`/model?${modelParam().slice(1)}`);
+export const getModels = () => request("/models");
+export const getSamples = () => request(`/samples?include_pixels=true${modelParam()}`);
+
+/** The page serves one model at a time, chosen by ?model=NAME in its address (the default model otherwise). */
+export function currentModel() {
+  return new URLSearchParams(window.location.search).get("model");
+}
+
+function modelParam() {
+  const name = currentModel();
+  return name ? `&model=${encodeURIComponent(name)}` : "";
+}

@@ -1,5 +1,5 @@
 // Wires the page: drawing → live predictions (one request in flight, latest wins) → layers, prediction, tracing.
-import { getModel, getSamples, predict, trace } from "./api.js";
+import { getModel, getModels, getSamples, predict, trace } from "./api.js";
 import { renderDetail } from "./detail.js";
 import { DrawPad } from "./draw.js";
 import { loadImage, renderGallery, renderSteps, setupUpload, showSeen } from "./input_panel.js";
@@ -159,6 +159,16 @@ async function main() {
   })).catch((err) => status(`Samples unavailable: ${err.message}`));
 
   $("range-mode").addEventListener("change", (e) => view.setRangeMode(e.target.value));
+  getModels().then(({ models }) => {
+    const select = $("model-select");
+    select.innerHTML = models.map((m) => `<option value="${m.name}" ${m.name === model.name ? "selected" : ""}>
+      ${m.name} (${m.architecture}, ${(m.test_accuracy * 100).toFixed(2)} %)</option>`).join("");
+    select.addEventListener("change", () => {
+      const url = new URL(window.location.href);
+      url.searchParams.set("model", select.value);
+      window.location.assign(url); // a different network: rebuild the page around its layers
+    });
+  });
   for (const layer of layers) {
     const id = `toggle-${layer.name}`;
     const label_ = document.createElement("label");

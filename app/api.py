@@ -12,7 +12,7 @@ from PIL import Image
 from app import __version__, inspection, samples
 from app.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, png_bytes, render
 from app.errors import ApiError
-from app.inputs import read_fields, to_input
+from app.inputs import IMAGE_TYPES, read_fields, to_input
 from app.registry import LoadedModel, Registry
 from app.schemas import (
     ErrorResponse,
@@ -58,8 +58,9 @@ def _model(request: Request, name: str | None) -> LoadedModel:
         raise ApiError(404, "unknown_model", f"No model {name!r}; served: {', '.join(registry.names())}.") from None
 
 
-def _input_body(schema: type, multipart_fields: dict[str, Any]) -> dict[str, Any]:
-    """OpenAPI request body for routes that take JSON or multipart (parsed by hand, so declared here)."""
+def _input_body(schema: type, multipart_fields: dict[str, Any], raw: bool = False) -> dict[str, Any]:
+    """OpenAPI request body for routes that take JSON, multipart or (raw) an image body, parsed by hand."""
+    raw_types = {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES} if raw else {}
     return {
         "requestBody": {
             "required": True,
@@ -72,6 +73,7 @@ def _input_body(schema: type, multipart_fields: dict[str, Any]) -> dict[str, Any
                         "properties": {"image": {"type": "string", "format": "binary"}, **multipart_fields},
                     }
                 },
+                **raw_types,
             },
         }
     }
@@ -115,7 +117,7 @@ def _layer_list(lm: LoadedModel, layers: str | None) -> list[str] | None:
 @router.post("/api/v1/predict", response_model=PredictResponse, tags=["inference"],
              responses={**ERRORS, 200: {"content": {BINARY_MEDIA_TYPE: {"schema": {"type": "string",
                                                                                    "format": "binary"}}}}},
-             openapi_extra=_input_body(PredictRequest, {}))
+             openapi_extra=_input_body(PredictRequest, {}, raw=True))
 async def predict(
     request: Request,
     model: ModelName = None,

@@ -20,6 +20,7 @@ from app.preprocess import Limits, Preprocessed, PreprocessError, preprocess_ima
 DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,",
                       re.IGNORECASE)
 Body = TypeVar("Body", bound=BaseModel)
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif")
 
 
 @dataclass
@@ -84,6 +85,14 @@ async def read_fields(request: Request, model: type[Body], limits: Limits) -> tu
         text = getattr(body, "image", None)
         image = decode_image_string(text, limits) if text else None
         return Fields(image, getattr(body, "pixels", None), {}), body
+    if content_type in IMAGE_TYPES:
+        # The body is the image itself (curl --data-binary @digit.png -H 'content-type: image/png').
+        data = await request.body()
+        if not data:
+            raise ApiError(422, "empty_body", "The request body is empty; send the image's bytes.")
+        if len(data) > limits.max_bytes:
+            raise ApiError(413, "too_large", f"The image exceeds the {limits.max_bytes}-byte limit.")
+        return Fields(data, None, {}), _validate(model, {"image": content_type})
     if content_type == "multipart/form-data":
         try:
             form = await request.form(max_files=1, max_fields=16)
@@ -107,7 +116,8 @@ async def read_fields(request: Request, model: type[Body], limits: Limits) -> tu
         body = _validate(model, {**extra, "image": "multipart"})
         return Fields(data, None, extra), body
     raise ApiError(415, "unsupported_media_type",
-                   "Send application/json ({'image': …} or {'pixels': …}) or multipart/form-data with 'image'.")
+                   "Send application/json ({'image': …} or {'pixels': …}), multipart/form-data with 'image', "
+                   "or the image itself as image/png, image/jpeg, image/webp, image/bmp or image/gif.")
 
 
 def _parse_ints(text: str) -> list[int] | str:

@@ -215,7 +215,7 @@ def test_unknown_route_and_method(client: TestClient) -> None:
 def test_openapi_documents_both_body_forms(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     content = spec["paths"]["/api/v1/predict"]["post"]["requestBody"]["content"]
-    assert set(content) == {"application/json", "multipart/form-data"}
+    assert {"application/json", "multipart/form-data", "image/png", "image/bmp"} <= set(content)
     assert "PredictRequest" in spec["components"]["schemas"] and "TraceRequest" in spec["components"]["schemas"]
     assert client.get("/docs").status_code == 200
 
@@ -248,3 +248,14 @@ def test_large_gets_are_gzipped_predictions_are_not(client: TestClient) -> None:
     assert model.headers.get("content-encoding") == "gzip"
     r = client.post("/api/v1/predict", json={"pixels": pixels(0).tolist()}, headers={"accept-encoding": "gzip"})
     assert "content-encoding" not in r.headers
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP"])
+def test_predict_raw_image_body(client: TestClient, fmt: str) -> None:
+    mime = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp"}[fmt]
+    data = png(draw_digit("7").convert("RGB"), fmt)
+    r = client.post("/api/v1/predict", content=data, headers={"content-type": mime}, params={"layers": ""})
+    assert r.status_code == 200 and r.json()["prediction"] == 7
+    bad = client.post("/api/v1/predict", content=b"not an image", headers={"content-type": mime})
+    assert_error(bad, 422, "not_an_image")
+    assert_error(client.post("/api/v1/predict", content=b"", headers={"content-type": mime}), 422, "empty_body")

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import io
+
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from PIL import Image
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.media_types import register_media_type
 
 from app.main import create_app
 from app.registry import Registry
 from app.settings import Settings
+
+
+def _bmp(size: tuple[int, int], shade: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", size, shade).save(buf, format="BMP")
+    return buf.getvalue()
+
+
+# schemathesis has no generator for BMP bodies: give it real BMPs and arbitrary bytes.
+register_media_type("image/bmp", st.one_of(
+    st.binary(max_size=512),
+    st.builds(_bmp, st.tuples(st.integers(1, 64), st.integers(1, 64)), st.integers(0, 255))))
 
 app = create_app(Settings(), Registry.load())
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -20,7 +20,10 @@ async function request(path, options = {}) {
 }
 
 function withInput(input, extra = {}) {
-  // input: {blob} → multipart; {pixels} → JSON.
+  // input: {blob} → the image as the body (multipart when fields go with it); {pixels} → JSON.
+  if (input.blob && !Object.keys(extra).length) {
+    return { method: "POST", headers: { "content-type": input.blob.type || "image/png" }, body: input.blob };
+  }
   if (input.blob) {
     const form = new FormData();
     form.append("image", input.blob, input.blob.type === "image/bmp" ? "digit.bmp" : "digit.png");

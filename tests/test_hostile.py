@@ -100,6 +100,10 @@ CASES = [
     ("empty JSON body", "/api/v1/predict", raw_json(""), 422),
     ("empty multipart", "/api/v1/predict", typed(b"", MULTIPART), 422),
     ("broken multipart", "/api/v1/predict", typed(b"--x\r\nnonsense", MULTIPART), 422),
+    ("raw image body over the image limit", "/api/v1/predict", typed(b"\x89PNG" + bytes(6 * 1024 * 1024), "image/png"),
+     413),
+    ("raw body that is not an image", "/api/v1/predict", typed(b"GIF89a nonsense", "image/gif"), 422),
+    ("raw image body to trace (needs a unit)", "/api/v1/trace", typed(png(draw_digit("7")), "image/png"), 422),
     ("deeply nested JSON", "/api/v1/predict", raw_json("[" * 5000 + "]" * 5000), 422),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import numpy as np
@@ -82,7 +83,8 @@ def _input_body(schema: type, multipart_fields: dict[str, Any], raw: bool = Fals
 @router.get("/healthz", response_model=Health, tags=["service"])
 def healthz(request: Request) -> Response:
     """Liveness: the server is up and its models are loaded."""
-    return json_response({"status": "ok", "models": _registry(request).names(), "version": __version__})
+    return json_response({"status": "ok", "models": _registry(request).names(), "version": __version__,
+                          "pid": os.getpid()})
 
 
 @router.get("/api/v1/models", response_model=ModelList, tags=["models"])

@@ -12,13 +12,11 @@ from app.weights import MODELS_DIR, WeightsError
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from app.serve import serve
 
     # Workers are separate processes that build the app from the environment.
     os.environ["CONVSCOPE_LOG_LEVEL"] = args.log_level
-    # Uvicorn's own access log is replaced by the structured one; SIGTERM drains requests for up to 10 s.
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, access_log=False, timeout_graceful_shutdown=10)
+    serve(args.host, args.port, args.workers, args.log_level)
     return 0
 
 

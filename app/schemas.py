@@ -61,6 +61,7 @@ class Health(BaseModel):
     status: Literal["ok"]
     models: list[str]
     version: str
+    pid: int = Field(description="the worker process that answered")
 
 
 class ReceptiveFieldGeometry(BaseModel):

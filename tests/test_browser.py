@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx2 as httpx
 import pytest
@@ -26,17 +27,27 @@ def browser() -> Iterator[object]:
         yield b
 
 
+@contextmanager
+def open_page(browser, url: str, ready: bool = True, **context_options) -> Iterator[tuple[object, PageWatch]]:
+    """A fresh browser context on url; on exit, no console errors and no request off 127.0.0.1."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context_options})
+    try:
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(url)
+        if ready:
+            page.wait_for_selector("body[data-ready=true]")
+        yield page, watch
+        assert watch.errors == [], f"console errors: {watch.errors}"
+        assert watch.outside == [], f"requests left 127.0.0.1: {watch.outside}"
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser, server: str) -> Iterator[tuple[object, PageWatch]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    watch = PageWatch(page)
-    page.goto(server + "/")
-    page.wait_for_selector("body[data-ready=true]")
-    yield page, watch
-    assert watch.errors == [], f"console errors: {watch.errors}"
-    assert watch.outside == [], f"requests left 127.0.0.1: {watch.outside}"
-    context.close()
+    with open_page(browser, server + "/") as opened:
+        yield opened
 
 
 def stroke(page, points: list[tuple[float, float]], release: bool = True, steps: int = 10) -> None:
@@ -188,39 +199,25 @@ def test_keyboard_tracing_and_clear(page) -> None:
 
 
 def test_phone_width_renders_without_errors(browser, server: str) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    pg = context.new_page()
-    watch = PageWatch(pg)
-    pg.goto(server + "/")
-    pg.wait_for_selector("body[data-ready=true]")
-    stroke(pg, [(0.5, 0.15), (0.5, 0.85)])
-    wait_prediction(pg, "1")
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / "visualiser-390x844.png"))
-    assert watch.errors == [] and watch.outside == []
-    width = pg.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"page is {width}px wide at phone width"
-    context.close()
+    with open_page(browser, server + "/", viewport={"width": 390, "height": 844}, has_touch=True,
+                   is_mobile=True) as (pg, _):
+        stroke(pg, [(0.5, 0.15), (0.5, 0.85)])
+        wait_prediction(pg, "1")
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "visualiser-390x844.png"))
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"page is {width}px wide at phone width"
 
 
 def test_api_docs_work_offline(browser, server: str) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    watch = PageWatch(pg)
-    pg.goto(server + "/docs")
-    expect(pg.locator(".opblock-summary-path").first).to_be_visible(timeout=15_000)
-    paths = pg.locator(".opblock-summary-path").all_text_contents()
-    assert "/api/v1/predict" in paths and "/api/v1/trace" in paths
-    assert watch.errors == [] and watch.outside == [], (watch.errors, watch.outside)
-    context.close()
+    with open_page(browser, server + "/docs", ready=False) as (pg, _):
+        expect(pg.locator(".opblock-summary-path").first).to_be_visible(timeout=15_000)
+        paths = pg.locator(".opblock-summary-path").all_text_contents()
+        assert "/api/v1/predict" in paths and "/api/v1/trace" in paths
 
 
-def test_second_architecture_in_the_page(browser, server: str) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    watch = PageWatch(pg)
-    pg.goto(server + "/")
-    pg.wait_for_selector("body[data-ready=true]")
+def test_second_architecture_in_the_page(page, server: str) -> None:
+    pg, _ = page
     expect(pg.locator("#model-select option")).to_have_count(2)
     pg.select_option("#model-select", "lenet5")
     pg.wait_for_url("**/?model=lenet5")
@@ -232,5 +229,3 @@ def test_second_architecture_in_the_page(browser, server: str) -> None:
     expect(pg.locator("[data-testid=rf-input]")).to_have_attribute("data-box", box_from_geometry(server, "conv2",
                                                                                                   (2, 3, 4)))
     expect(pg.locator("[data-testid=detail] h3")).to_have_text(re.compile(r"^tanh2\[2, 3, 4\]"))
-    assert watch.errors == [] and watch.outside == []
-    context.close()

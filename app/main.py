@@ -60,8 +60,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Start-up objects (modules, schemas, weights) live for the whole process: keep them out of every future
     # full collection, whose pauses otherwise show up as latency spikes under load.
-    gc.collect()
-    gc.freeze()
+    if settings.freeze_gc:
+        gc.collect()
+        gc.freeze()
     return app
 
 

@@ -25,6 +25,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     cors_origins: tuple[str, ...] = ()
     log_level: str = "warning"
+    freeze_gc: bool = False  # a serving process freezes its start-up objects; tests building many apps do not
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,4 +42,5 @@ class Settings:
             limits=limits,
             cors_origins=origins,
             log_level=os.environ.get("CONVSCOPE_LOG_LEVEL", "info"),
+            freeze_gc=os.environ.get("CONVSCOPE_FREEZE_GC", "1") != "0",
         )

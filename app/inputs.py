@@ -90,8 +90,7 @@ async def read_fields(request: Request, model: type[Body], limits: Limits) -> tu
         data = await request.body()
         if not data:
             raise ApiError(422, "empty_body", "The request body is empty; send the image's bytes.")
-        if len(data) > limits.max_bytes:
-            raise ApiError(413, "too_large", f"The image exceeds the {limits.max_bytes}-byte limit.")
+        # Its size is checked where every image's is: preprocess.decode (413 too_large).
         return Fields(data, None, {}), _validate(model, {"image": content_type})
     if content_type == "multipart/form-data":
         try:

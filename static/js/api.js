@@ -1,4 +1,4 @@
-// API client: predictions (compact float32 encoding), traces, model description and samples.
+// API client: predictions (binary float32 frames), traces, model description, samples and the lab.
 import { CONFIG } from "./config.js";
 
 export class ApiError extends Error {
@@ -9,14 +9,40 @@ export class ApiError extends Error {
   }
 }
 
-async function request(path, options = {}) {
-  const response = await fetch(CONFIG.api + path, options);
-  const body = await response.json().catch(() => null);
+/** The page serves one model at a time, chosen by ?model=NAME in its address (the default model otherwise). */
+export function currentModel() {
+  return new URLSearchParams(window.location.search).get("model");
+}
+
+/** An API URL with the given query parameters and, where the page has one, the chosen model. */
+function apiUrl(path, params = {}) {
+  const query = new URLSearchParams(params);
+  const model = currentModel();
+  if (model) query.set("model", model);
+  const text = query.toString();
+  return `${CONFIG.api}${path}${text ? `?${text}` : ""}`;
+}
+
+/** fetch that turns any non-2xx answer into an ApiError carrying the API's error code and message. */
+async function fetchOk(url, options) {
+  const response = await fetch(url, options);
   if (!response.ok) {
+    const body = await response.json().catch(() => null);
     const err = body && body.error ? body.error : { code: "http_error", message: response.statusText };
     throw new ApiError(response.status, err.code, err.message);
   }
-  return body;
+  return response;
+}
+
+async function request(path, params = {}, options = {}) {
+  return (await fetchOk(apiUrl(path, params), options)).json();
+}
+
+/** POST a JSON body to an API path and return the JSON answer. */
+export function postJson(path, body) {
+  return request(path, {}, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  });
 }
 
 function withInput(input, extra = {}) {
@@ -52,30 +78,15 @@ export function parseFrame(buffer) {
 }
 
 export async function predict(input, { steps = true } = {}) {
-  const response = await fetch(`${CONFIG.api}/predict?encoding=binary&steps=${steps}${modelParam()}`,
-    withInput(input));
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    const err = body && body.error ? body.error : { code: "http_error", message: response.statusText };
-    throw new ApiError(response.status, err.code, err.message);
-  }
+  const response = await fetchOk(apiUrl("/predict", { encoding: "binary", steps }), withInput(input));
   return parseFrame(await response.arrayBuffer());
 }
 
 export function trace(input, layer, index) {
-  return request(`/trace?${modelParam().slice(1)}`, withInput(input, { layer, index, top: CONFIG.topContributions }));
+  return request("/trace", {}, withInput(input, { layer, index, top: CONFIG.topContributions }));
 }
 
-export const getModel = () => request(`/model?${modelParam().slice(1)}`);
+export const getModel = () => request("/model");
 export const getModels = () => request("/models");
-export const getSamples = () => request(`/samples?include_pixels=true${modelParam()}`);
-
-/** The page serves one model at a time, chosen by ?model=NAME in its address (the default model otherwise). */
-export function currentModel() {
-  return new URLSearchParams(window.location.search).get("model");
-}
-
-function modelParam() {
-  const name = currentModel();
-  return name ? `&model=${encodeURIComponent(name)}` : "";
-}
+export const getSamples = () => request("/samples", { include_pixels: true });
+export const getLabPresets = () => request("/lab/presets");

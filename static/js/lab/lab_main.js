@@ -1,5 +1,5 @@
 // The convolution lab: input → kernel (stride, padding) → activation → pooling → flattening, softmax and losses.
-import { getModel, predict } from "../api.js";
+import { getLabPresets, getModel, postJson, predict } from "../api.js";
 import { DrawPad } from "../draw.js";
 import { KernelEditor } from "./kernel_editor.js";
 import { MapView, fmt, windowMarks } from "./maps.js";
@@ -7,15 +7,6 @@ import { SoftmaxPanel } from "./softmax.js";
 
 const $ = (id) => document.getElementById(id);
 const ACT_NAMES = { none: "no activation", relu: "ReLU", leaky_relu: "leaky ReLU", tanh: "tanh", sigmoid: "sigmoid" };
-
-async function post(path, body) {
-  const r = await fetch(`/api/v1/lab/${path}`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  });
-  const json = await r.json();
-  if (!r.ok) throw new Error(json.error ? json.error.message : r.statusText);
-  return json;
-}
 
 function conv1Kernels(model) {
   const conv1 = model.layers.find((l) => l.name === "conv1");
@@ -25,7 +16,7 @@ function conv1Kernels(model) {
 }
 
 async function main() {
-  const [presets, model] = await Promise.all([fetch("/api/v1/lab/presets").then((r) => r.json()), getModel()]);
+  const [presets, model] = await Promise.all([getLabPresets(), getModel()]);
   let image = presets.examples.smiley.input; // replaced by the user's digit once drawn
   let result = null;
   let timer = 0;
@@ -51,7 +42,7 @@ async function main() {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       try {
-        result = await post("convolve", settings());
+        result = await postJson("/lab/convolve", settings());
         status("");
         show();
       } catch (err) {
@@ -187,7 +178,7 @@ async function main() {
   }
 
   const softmax = new SoftmaxPanel({ scoresEl: $("scores"), labelEl: $("label"), outEl: $("softmax-out"),
-    chart: $("loss-chart"), compute: (scores, label) => post("softmax", { scores, label }) });
+    chart: $("loss-chart"), compute: (scores, label) => postJson("/lab/softmax", { scores, label }) });
   softmax.update();
 
   $("source").value = sessionStorage.getItem("convscope:input") ? "digit" : "smiley";

@@ -13,6 +13,8 @@ from PIL import Image, ImageDraw
 from app.main import create_app
 from app.registry import LoadedModel, Registry
 from app.settings import Settings
+from tests.browser import chromium
+from tests.live_server import live_server
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +25,20 @@ def registry() -> Registry:
 @pytest.fixture(scope="session")
 def lenet(registry: Registry) -> LoadedModel:
     return registry.get("lenet")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """One real `convscope serve` on 127.0.0.1 shared by the browser, concurrency and HTTP tests."""
+    with live_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium (skipped where absent, unless the run requires it)."""
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="session")

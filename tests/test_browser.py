@@ -10,21 +10,8 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import ARTIFACTS, PageWatch, chromium
+from tests.browser import ARTIFACTS, PageWatch
 from tests.conftest import draw_digit, png
-from tests.live_server import live_server
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with live_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
 
 
 @contextmanager

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 import numpy as np
-import pytest
 
 from app.capture import as_input, capture
 from app.registry import LoadedModel
 from app.samples import pixels
 from app.trace import trace
-from tests.live_server import live_server
 
 N_REQUESTS = 200
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with live_server(workers=1) as url:
-        yield url
 
 
 def request_for(i: int) -> tuple[str, dict]:

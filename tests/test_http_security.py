@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.security import CSP
 from app.settings import Settings
-from tests.live_server import live_server
 
 TRAVERSALS = [
     "/static/../app/main.py",
@@ -36,12 +35,6 @@ def raw_get(url: str, path: str) -> tuple[int, bytes]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), body
-
-
-@pytest.fixture(scope="module")
-def server() -> str:
-    with live_server() as url:
-        yield url
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)

@@ -7,18 +7,20 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import ARTIFACTS, PageWatch, chromium
-from tests.live_server import live_server
+from tests.browser import ARTIFACTS, PageWatch
 
 
 @pytest.fixture(scope="module")
-def lab_page() -> Iterator[tuple[object, PageWatch]]:
-    with live_server() as url, chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+def lab_page(browser, server: str) -> Iterator[tuple[object, PageWatch]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
         watch = PageWatch(page)
-        page.goto(url + "/lab")
+        page.goto(server + "/lab")
         page.wait_for_selector("body[data-ready=true]")
         yield page, watch
+    finally:
+        context.close()
 
 
 def feature(page) -> tuple[str, str]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from app.capture import as_input, capture
 from app.encoding import png_data_url
+from app.layers import roles
 from app.preprocess import Preprocessed
 from app.receptive_field import geometry
 from app.registry import LoadedModel
@@ -24,9 +25,10 @@ def summary(lm: LoadedModel, default: bool) -> dict[str, Any]:
 def model_info(lm: LoadedModel, default: bool) -> dict[str, Any]:
     """Full description: every layer with shape, hyper-parameters, weights and receptive-field geometry."""
     layers = []
-    for i, spec in enumerate(lm.specs):
-        layer: dict[str, Any] = {"name": spec.name, "kind": spec.kind, "shape": list(spec.shape),
-                                 "hyper": spec.hyper(), "parameters": spec.parameters()}
+    for i, (spec, role) in enumerate(zip(lm.specs, roles(lm.specs), strict=True)):
+        layer: dict[str, Any] = {"name": spec.name, "kind": spec.kind, "role": role, "shape": list(spec.shape),
+                                 "channelwise": spec.channelwise, "hyper": spec.hyper(),
+                                 "parameters": spec.parameters()}
         weight = getattr(spec.module, "weight", None)
         bias = getattr(spec.module, "bias", None)
         if weight is not None:

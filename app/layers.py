@@ -109,3 +109,13 @@ def layer_specs(model: nn.Sequential) -> list[LayerSpec]:
                     pool = "max" if isinstance(module, nn.MaxPool2d) else "avg"
             specs.append(LayerSpec(name, kind, tuple(x.shape[1:]), module, kernel, stride, padding, pool))
     return specs
+
+
+def roles(specs: list[LayerSpec]) -> list[str]:
+    """Each layer's role (input, hidden, logits, probabilities), so a front end need not know layer names."""
+    out = ["input" if s.kind == "input" else "probabilities" if s.kind == "softmax" else "hidden" for s in specs]
+    last = len(specs) - 1
+    logits = last - 1 if specs[last].kind == "softmax" else last
+    if logits > 0 and specs[logits].kind == "linear":
+        out[logits] = "logits"
+    return out

@@ -79,7 +79,11 @@ class LayerInfo(BaseModel):
 
     name: str
     kind: Literal["input", "conv", "relu", "tanh", "pool", "flatten", "linear", "softmax"]
+    role: Literal["input", "hidden", "logits", "probabilities"] = Field(
+        description="what the layer is to a reader: the input, a hidden layer, the logits or the probabilities")
     shape: list[int]
+    channelwise: bool = Field(description="true when output channel c reads only input channel c (activations, "
+                                          "pooling); false for layers that mix channels (conv, linear, flatten)")
     hyper: dict[str, int | str]
     parameters: int
     weight_shape: list[int] | None = None

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from app.mnist import BUNDLED_DIR, DatasetError
-from app.weights import MODELS_DIR, WeightsError
+from app import __version__
+from app.core.mnist import DatasetError
+from app.core.weights import WeightsError
+from app.paths import MNIST_DIR, MODELS_DIR
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from app.serve import serve
+    from app.web.server import serve
+    from app.web.settings import Settings
 
-    # Workers are separate processes that build the app from the environment.
-    os.environ["CONVSCOPE_LOG_LEVEL"] = args.log_level
-    serve(args.host, args.port, args.workers, args.log_level)
+    # Options given on the command line win over CONVSCOPE_* variables, which win over the defaults.
+    given = {"log_level": args.log_level, "models_dir": args.models_dir}
+    settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    serve(args.host, args.port, args.workers, settings)
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from app import inspection
-    from app.encoding import dumps
-    from app.main import configure_torch
-    from app.preprocess import PreprocessError, preprocess_image
-    from app.registry import Registry
+    from app.core import inspection
+    from app.core.encoding import dumps
+    from app.core.preprocess import PreprocessError, preprocess_image
+    from app.core.registry import Registry
+    from app.core.runtime import configure_torch
 
     configure_torch()
     registry = Registry.load(Path(args.models_dir))
@@ -53,8 +56,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from app.mnist import download
-    from app.train import TrainConfig, train
+    from app.core.mnist import download
+    from app.training.train import TrainConfig, train
 
     data_dir = Path(args.data_dir)
     if args.download:
@@ -68,9 +71,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from app.evaluate import evaluate, format_confusion
-    from app.mnist import load_split
-    from app.registry import Registry
+    from app.core.evaluate import evaluate, format_confusion
+    from app.core.mnist import load_split
+    from app.core.registry import Registry
 
     registry = Registry.load(Path(args.models_dir))
     lm = registry.get(args.model)
@@ -84,23 +87,28 @@ def _evaluate(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     """The argument parser with its four subcommands."""
     p = argparse.ArgumentParser(prog="convscope", description="See inside a convolutional neural network.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    fmt = argparse.ArgumentDefaultsHelpFormatter
 
-    s = sub.add_parser("serve", help="run the web app and JSON API")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
+    s = sub.add_parser("serve", help="run the web app and JSON API", formatter_class=fmt)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    s.add_argument("--port", type=int, default=8000, help="port to listen on")
     s.add_argument("--workers", type=int, default=1, help="worker processes")
-    s.add_argument("--log-level", default="info")
+    s.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None,
+                   help="info logs one JSON line per request (default: CONVSCOPE_LOG_LEVEL, else info)")
+    s.add_argument("--models-dir", default=None, help="where manifests and weights are (default: "
+                   "CONVSCOPE_MODELS_DIR, else the shipped models)")
     s.set_defaults(func=_serve)
 
-    s = sub.add_parser("predict", help="classify an image file")
+    s = sub.add_parser("predict", help="classify an image file", formatter_class=fmt)
     s.add_argument("image")
     s.add_argument("--json", action="store_true", help="print the whole API response")
     s.add_argument("--model", default=None)
     s.add_argument("--models-dir", default=str(MODELS_DIR))
     s.set_defaults(func=_predict)
 
-    s = sub.add_parser("train", help="train a model on MNIST and write weights + manifest")
+    s = sub.add_parser("train", help="train a model on MNIST and write weights + manifest", formatter_class=fmt)
     s.add_argument("--data-dir", required=True, help="directory with the four MNIST IDX .gz files")
     s.add_argument("--download", action="store_true", help="fetch the standard files first (needs a network)")
     s.add_argument("--name", default="lenet")
@@ -111,8 +119,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=str(MODELS_DIR))
     s.set_defaults(func=_train)
 
-    s = sub.add_parser("evaluate", help="accuracy and confusion matrix on the MNIST test set")
-    s.add_argument("--data-dir", default=str(BUNDLED_DIR))
+    s = sub.add_parser("evaluate", help="accuracy and confusion matrix on the MNIST test set", formatter_class=fmt)
+    s.add_argument("--data-dir", default=str(MNIST_DIR))
     s.add_argument("--model", default=None)
     s.add_argument("--models-dir", default=str(MODELS_DIR))
     s.set_defaults(func=_evaluate)

@@ -6,8 +6,8 @@ import statistics
 import time
 from typing import Any
 
-from tests.browser import FLAGS, chromium
-from tests.live_server import live_server
+from tests.support.browser import FLAGS, chromium
+from tests.support.live_server import live_server
 
 # Installed with page.evaluate (CDP, not eval inside the page, so the page's CSP stays in force).
 LISTEN = """() => {

@@ -9,19 +9,14 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx2 as httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app.samples import pixels  # noqa: E402
-from tests.conftest import draw_digit, png  # noqa: E402
+from app.core.samples import pixels
+from tests.support.drawings import draw_digit, png
 
 KINDS = {
     "predict-only": "/api/v1/predict?layers=&steps=false",

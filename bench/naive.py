@@ -11,7 +11,7 @@ import torch
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from app.registry import Registry
+from app.core.registry import Registry
 
 registry = Registry.load()
 model = registry.get(None).model

@@ -27,18 +27,17 @@ from typing import Any
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app.core import inspection
+from app.core.capture import as_input, capture
+from app.core.encoding import render
+from app.core.preprocess import Preprocessed
+from app.core.registry import Registry
+from app.core.runtime import configure_torch
+from app.core.samples import pixels
+from tests.support.drawings import draw_digit, png
+from tests.support.live_server import free_port, rss_kib, server_process
 
-from app import inspection  # noqa: E402
-from app.capture import as_input, capture  # noqa: E402
-from app.encoding import render  # noqa: E402
-from app.main import configure_torch  # noqa: E402
-from app.preprocess import Preprocessed  # noqa: E402
-from app.registry import Registry  # noqa: E402
-from app.samples import pixels  # noqa: E402
-from tests.conftest import draw_digit, png  # noqa: E402
-from tests.live_server import free_port, rss_kib, server_process  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = ROOT / "bench" / "results"
 

@@ -1,0 +1,11 @@
+"""How torch runs in a serving process."""
+
+from __future__ import annotations
+
+import torch
+
+
+def configure_torch(threads: int = 1) -> None:
+    """Batch-1 inference: one intra-op thread per worker, and the plain convolution path (oneDNN costs more here)."""
+    torch.set_num_threads(threads)
+    torch.backends.mkldnn.enabled = False  # type: ignore[assignment]

@@ -1,0 +1,46 @@
+"""Typed dependencies: what a route needs (settings, the model registry, one model) reaches it through these."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from app.core.registry import LoadedModel, Registry
+from app.web.errors import ApiError
+from app.web.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_registry(request: Request) -> Registry:
+    """The models loaded at start-up."""
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def get_cache(request: Request) -> dict[str, bytes]:
+    """Per-app cache of encoded answers that never change while the app runs (model descriptions)."""
+    cache: dict[str, bytes] = request.app.state.response_cache
+    return cache
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+CacheDep = Annotated[dict[str, bytes], Depends(get_cache)]
+ModelName = Annotated[str | None, Query(max_length=64, description="model name; the default model if omitted")]
+
+
+def get_model(registry: RegistryDep, model: ModelName = None) -> LoadedModel:
+    """The model a request names (?model=), or the default; 404 for a name not served."""
+    try:
+        return registry.get(model)
+    except KeyError:
+        raise ApiError(404, "unknown_model", f"No model {model!r}; served: {', '.join(registry.names())}.") from None
+
+
+ModelDep = Annotated[LoadedModel, Depends(get_model)]

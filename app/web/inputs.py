@@ -1,0 +1,128 @@
+"""Read a request's input (multipart file, base64 or data URL, or raw pixels) into a 28×28 array."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import orjson
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+
+from app.core.preprocess import Limits, Preprocessed, PreprocessError, preprocess_image
+from app.web.errors import ApiError, describe_validation
+
+DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,",
+                      re.IGNORECASE)
+Body = TypeVar("Body", bound=BaseModel)
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif")
+
+
+@dataclass
+class Fields:
+    """What a request carried: image bytes or pixels, plus any other fields."""
+
+    image: bytes | None
+    pixels: list[list[float]] | None
+    extra: dict[str, Any]
+
+
+def decode_image_string(text: str, limits: Limits) -> bytes:
+    """Bytes from base64 or a data URL; the data URL must announce an image type."""
+    payload = text.strip()
+    match = DATA_URL.match(payload)
+    if match:
+        mime = (match.group("mime") or "").lower()
+        if not mime.startswith("image/"):
+            raise ApiError(415, "unsupported_media_type", f"The data URL is of type {mime or 'text/plain'}, "
+                           "not an image.")
+        if not match.group("b64"):
+            raise ApiError(422, "invalid_base64", "The data URL must be base64-encoded (;base64,).")
+        payload = payload[match.end():]
+    if len(payload) > (limits.max_bytes * 4) // 3 + 4:
+        raise ApiError(413, "too_large", f"The encoded image exceeds the {limits.max_bytes}-byte limit.")
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ApiError(422, "invalid_base64", "The image string is not valid base64 or a data URL.") from exc
+
+
+def to_input(fields: Fields, limits: Limits) -> Preprocessed:
+    """Preprocess image bytes, or take pixels as the input directly (no steps)."""
+    if fields.pixels is not None:
+        return Preprocessed(input=np.asarray(fields.pixels, dtype=np.float32))
+    assert fields.image is not None
+    try:
+        return preprocess_image(fields.image, limits)
+    except PreprocessError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+
+
+def _validate(model: type[Body], data: Any) -> Body:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid_request", describe_validation(exc.errors())) from exc
+
+
+async def read_fields(request: Request, model: type[Body], limits: Limits) -> tuple[Fields, Body]:
+    """Parse a JSON or multipart body against `model`; multipart carries the image as file field `image`."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        raw = await request.body()
+        if not raw:
+            raise ApiError(422, "empty_body", "The request body is empty; send JSON with 'image' or 'pixels'.")
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(422, "invalid_json", f"The body is not valid JSON ({exc}).") from exc
+        body = _validate(model, data)
+        text = getattr(body, "image", None)
+        image = decode_image_string(text, limits) if text else None
+        return Fields(image, getattr(body, "pixels", None), {}), body
+    if content_type in IMAGE_TYPES:
+        # The body is the image itself (curl --data-binary @digit.png -H 'content-type: image/png').
+        data = await request.body()
+        if not data:
+            raise ApiError(422, "empty_body", "The request body is empty; send the image's bytes.")
+        # Its size is checked where every image's is: preprocess.decode (413 too_large).
+        return Fields(data, None, {}), _validate(model, {"image": content_type})
+    if content_type == "multipart/form-data":
+        try:
+            form = await request.form(max_files=1, max_fields=16)
+        except Exception as exc:  # starlette raises several types for malformed multipart bodies
+            raise ApiError(422, "invalid_multipart", f"The multipart body could not be parsed ({exc}).") from exc
+        try:
+            upload = form.get("image")
+            if not isinstance(upload, UploadFile):
+                raise ApiError(422, "missing_image", "The multipart body needs a file field named 'image'.")
+            data = await upload.read(limits.max_bytes + 1)
+            extra: dict[str, Any] = {k: v for k, v in form.items() if k != "image" and isinstance(v, str)}
+        finally:
+            await form.close()
+        if len(data) > limits.max_bytes:
+            raise ApiError(413, "too_large", f"The image exceeds the {limits.max_bytes}-byte limit.")
+        if "index" in extra:
+            extra["index"] = _parse_ints(extra["index"])
+        if "top" in extra:
+            top = _parse_ints(extra["top"])
+            extra["top"] = top[0] if isinstance(top, list) and len(top) == 1 else top
+        body = _validate(model, {**extra, "image": "multipart"})
+        return Fields(data, None, extra), body
+    raise ApiError(415, "unsupported_media_type",
+                   "Send application/json ({'image': …} or {'pixels': …}), multipart/form-data with 'image', "
+                   "or the image itself as image/png, image/jpeg, image/webp, image/bmp or image/gif.")
+
+
+def _parse_ints(text: str) -> list[int] | str:
+    """'3,4,5' or '[3, 4, 5]' → [3, 4, 5]; anything else is left for validation to reject."""
+    parts = text.strip().strip("[]").split(",")
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        return text

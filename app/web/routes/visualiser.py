@@ -1,0 +1,150 @@
+"""The JSON API, version 1: thin routes over app.inspection."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from PIL import Image
+from pydantic import BaseModel
+
+from app import __version__
+from app.core import inspection, samples
+from app.core.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, png_bytes, render
+from app.core.registry import LoadedModel
+from app.core.trace import UnitError
+from app.web.dependencies import CacheDep, ModelDep, RegistryDep, SettingsDep
+from app.web.errors import ApiError
+from app.web.inputs import IMAGE_TYPES, read_fields, to_input
+from app.web.responses import ERRORS, json_response
+from app.web.schemas.visualiser import (
+    Health,
+    ModelInfo,
+    ModelList,
+    PredictRequest,
+    PredictResponse,
+    SampleList,
+    TraceRequest,
+    TraceResponse,
+)
+
+router = APIRouter()
+def _input_body(schema: type[BaseModel], multipart_fields: dict[str, Any], raw: bool = False) -> dict[str, Any]:
+    """OpenAPI request body for routes that take JSON, multipart or (raw) an image body, parsed by one reader."""
+    raw_types = {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES} if raw else {}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["image", *multipart_fields],
+                        "properties": {"image": {"type": "string", "format": "binary"}, **multipart_fields},
+                    }
+                },
+                **raw_types,
+            },
+        }
+    }
+
+
+@router.get("/healthz", response_model=Health, tags=["service"])
+def healthz(registry: RegistryDep) -> Response:
+    """Liveness: the server is up and its models are loaded."""
+    return json_response({"status": "ok", "models": registry.names(), "version": __version__, "pid": os.getpid()})
+
+
+@router.get("/api/v1/models", response_model=ModelList, tags=["models"])
+def list_models(registry: RegistryDep) -> Response:
+    """Every model this server serves."""
+    return json_response({"default": registry.default,
+                  "models": [inspection.summary(registry.get(n), n == registry.default) for n in registry.names()]})
+
+
+@router.get("/api/v1/model", response_model=ModelInfo, responses=ERRORS, tags=["models"])
+def get_model(lm: ModelDep, registry: RegistryDep, cache: CacheDep) -> Response:
+    """A model's layers in forward order: shapes, hyper-parameters, weights and receptive-field geometry."""
+    key = f"v1/model/{lm.name}"
+    if key not in cache:
+        cache[key] = dumps(inspection.model_info(lm, lm.name == registry.default))
+    return Response(cache[key], media_type="application/json")
+
+
+def _layer_list(lm: LoadedModel, layers: str | None) -> list[str] | None:
+    if layers is None:
+        return None
+    names = [n.strip() for n in layers.split(",") if n.strip()]
+    known = {s.name for s in lm.specs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ApiError(422, "unknown_layer", f"Unknown layer(s) {', '.join(unknown)}; layers: {', '.join(known)}.")
+    return names
+
+
+@router.post("/api/v1/predict", response_model=PredictResponse, tags=["inference"],
+             responses={**ERRORS, 200: {"content": {BINARY_MEDIA_TYPE: {"schema": {"type": "string",
+                                                                                   "format": "binary"}}}}},
+             openapi_extra=_input_body(PredictRequest, {}, raw=True))
+async def predict(
+    request: Request,
+    lm: ModelDep,
+    settings: SettingsDep,
+    layers: Annotated[str | None, Query(max_length=1000, description="comma-separated layer names; empty for none; "
+                                         "omit for all")] = None,
+    encoding: Annotated[Encoding, Query(description="json: lists of numbers; f32: base64 little-endian float32 "
+                                        "with shape; binary: one frame of raw float32 (see the README)")] = "json",
+    steps: Annotated[bool, Query(description="include the preprocessing steps as images")] = True,
+) -> Response:
+    """Run the network on an image or 28×28 pixels; return the prediction and every intermediate value."""
+    wanted = _layer_list(lm, layers)
+    fields, _ = await read_fields(request, PredictRequest, settings.limits)
+    pre = to_input(fields, settings.limits)
+    body, media_type = render(inspection.predict(lm, pre, wanted, steps), encoding)
+    return Response(body, media_type=media_type)
+
+
+@router.post("/api/v1/trace", response_model=TraceResponse, responses=ERRORS, tags=["inference"],
+             openapi_extra=_input_body(TraceRequest, {"layer": {"type": "string"},
+                                                      "index": {"type": "string", "example": "3,4,5"}}))
+async def trace(request: Request, lm: ModelDep, settings: SettingsDep) -> Response:
+    """Explain one unit: its value, receptive field in every earlier layer, arithmetic and input gradient."""
+    fields, body = await read_fields(request, TraceRequest, settings.limits)
+    try:
+        lm.index(body.layer)
+    except KeyError:
+        raise ApiError(422, "unknown_layer", f"Unknown layer {body.layer!r}; layers: "
+                       f"{', '.join(s.name for s in lm.specs)}.") from None
+    pre = to_input(fields, settings.limits)
+    try:
+        return json_response(inspection.explain(lm, pre, body.layer, body.index, body.top))
+    except UnitError as exc:
+        raise ApiError(422, "invalid_unit", str(exc)) from exc
+
+
+@router.get("/api/v1/samples", response_model=SampleList, responses=ERRORS, tags=["samples"])
+def list_samples(lm: ModelDep,
+                 include_pixels: Annotated[bool, Query(description="include 28×28 pixels")] = False) -> Response:
+    """Gallery of MNIST test digits: every class, and some the model gets wrong."""
+    g = samples.gallery(lm)
+    return json_response({"samples": [
+        {"id": i, "label": label, "predicted": p, "correct": label == p, "png": f"/api/v1/samples/{i}.png",
+         **({"pixels": samples.pixels(i)} if include_pixels else {})}
+        for i, label, p in zip(g.ids, g.labels, g.predicted, strict=True)
+    ]})
+
+
+@router.get("/api/v1/samples/{sample_id}.png", responses={200: {"content": {"image/png": {}}}, **ERRORS},
+            response_class=Response, tags=["samples"])
+def sample_png(sample_id: int) -> Response:
+    """One MNIST test digit (any of the 10,000 by index) as a 28×28 PNG, light ink on dark."""
+    try:
+        pixels = samples.pixels(sample_id)
+    except IndexError:
+        raise ApiError(404, "unknown_sample", f"No test digit {sample_id}; ids are 0..9999.") from None
+    image = Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L")
+    return Response(png_bytes(image), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})

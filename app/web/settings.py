@@ -1,0 +1,42 @@
+"""Server settings: one pydantic-settings class, read from CONVSCOPE_* environment variables or passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.preprocess import Limits
+from app.paths import MODELS_DIR
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class Settings(BaseSettings):
+    """What an operator can tune without touching code; each field is CONVSCOPE_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CONVSCOPE_", frozen=True, extra="ignore")
+
+    models_dir: Path = Field(MODELS_DIR, description="where manifests and weights are")
+    max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="request bodies over this get 413")
+    max_image_bytes: int = Field(Limits.max_bytes, gt=0, description="encoded image size limit (413)")
+    max_image_pixels: int = Field(Limits.max_pixels, gt=0, description="decoded pixel count limit (413)")
+    max_image_side: int = Field(Limits.max_side, gt=0, description="longest side limit (413)")
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="comma-separated origins allowed to call the API from a browser; empty: CORS off")
+    log_level: LogLevel = Field("info", description="info writes one JSON access-log line per request")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """The environment gives one comma-separated string."""
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @property
+    def limits(self) -> Limits:
+        """The image limits preprocessing enforces."""
+        return Limits(max_bytes=self.max_image_bytes, max_pixels=self.max_image_pixels, max_side=self.max_image_side)

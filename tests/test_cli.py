@@ -1,0 +1,71 @@
+"""The convscope command: train, predict, evaluate, serve options."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import cli
+from app.core import mnist
+from app.core.mnist import load_split
+from app.core.weights import load_model
+from app.paths import MNIST_DIR
+from app.training.train import TrainConfig, train
+from tests.support.drawings import draw_digit, png
+
+
+def write_idx(path: Path, array: np.ndarray) -> str:
+    raw = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    path.write_bytes(gzip.compress(raw))
+    return hashlib.md5(raw).hexdigest()
+
+
+def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tiny run on a slice of MNIST exercises the whole training path, end to end."""
+    test = load_split(MNIST_DIR, "test")
+    data = tmp_path / "data"
+    data.mkdir()
+    sums = {}
+    for split, (images, labels) in {"train": (test.images[:512], test.labels[:512]),
+                                    "test": (test.images[512:1024], test.labels[512:1024])}.items():
+        sums[mnist.FILES[f"{split}_images"]] = write_idx(data / mnist.FILES[f"{split}_images"], images)
+        sums[mnist.FILES[f"{split}_labels"]] = write_idx(data / mnist.FILES[f"{split}_labels"], labels)
+    monkeypatch.setattr(mnist, "RAW_MD5", sums)
+    config = TrainConfig(name="tiny", epochs=4, batch_size=32, ema_decay=0.9)
+    first = train(config, data, tmp_path / "a", progress=False)
+    second = train(config, data, tmp_path / "b", progress=False)
+    assert first.sha256 == second.sha256, "same seed, same weights"
+    assert first.test_accuracy > 0.4 and first.test_total == 512, "it learns (chance is 0.1)"
+    _model, manifest = load_model(tmp_path / "a" / "tiny.json")
+    assert manifest.layers[0] == "conv1" and json.loads((tmp_path / "a" / "tiny.json").read_text())["training"]
+
+
+def test_cli_predict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    image = tmp_path / "seven.png"
+    image.write_bytes(png(draw_digit("7")))
+    assert cli.main(["predict", str(image)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("prediction: 7") and out.count("%") == 10
+    assert cli.main(["predict", str(image), "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["prediction"] == 7 and len(body["layers"]) == 14
+
+
+def test_cli_predict_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["predict", str(tmp_path / "missing.png")]) == 2
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(png(draw_digit("1", width=0)))
+    assert cli.main(["predict", str(blank)]) == 2
+    assert "no ink" in capsys.readouterr().err
+
+
+def test_cli_evaluate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["evaluate"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy 99." in out and "true\\pred" in out

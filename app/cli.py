@@ -62,11 +62,14 @@ def _train(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     if args.download:
         download(data_dir)
-    config = TrainConfig(name=args.name, architecture=args.architecture, seed=args.seed, epochs=args.epochs,
-                         threads=args.threads)
+    config = TrainConfig(
+        name=args.name, architecture=args.architecture, seed=args.seed, epochs=args.epochs, threads=args.threads
+    )
     manifest = train(config, data_dir, Path(args.out))
-    print(f"{manifest.name}: test accuracy {manifest.test_accuracy:.2%} ({manifest.test_errors} errors), "
-          f"{manifest.training['seconds']} s, sha256 {manifest.sha256}")
+    print(
+        f"{manifest.name}: test accuracy {manifest.test_accuracy:.2%} ({manifest.test_errors} errors), "
+        f"{manifest.training['seconds']} s, sha256 {manifest.sha256}"
+    )
     return 0
 
 
@@ -78,8 +81,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     registry = Registry.load(Path(args.models_dir))
     lm = registry.get(args.model)
     result = evaluate(lm.model, load_split(Path(args.data_dir), "test"))
-    print(f"{lm.name}: accuracy {result.accuracy:.2%} on {result.total} test images ({result.errors} errors); "
-          f"manifest says {lm.manifest.test_accuracy:.2%}")
+    print(
+        f"{lm.name}: accuracy {result.accuracy:.2%} on {result.total} test images ({result.errors} errors); "
+        f"manifest says {lm.manifest.test_accuracy:.2%}"
+    )
     print(format_confusion(result.confusion))
     return 0
 
@@ -95,10 +100,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on")
     s.add_argument("--port", type=int, default=8000, help="port to listen on")
     s.add_argument("--workers", type=int, default=1, help="worker processes")
-    s.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None,
-                   help="info logs one JSON line per request (default: CONVSCOPE_LOG_LEVEL, else info)")
-    s.add_argument("--models-dir", default=None, help="where manifests and weights are (default: "
-                   "CONVSCOPE_MODELS_DIR, else the shipped models)")
+    s.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default=None,
+        help="info logs one JSON line per request (default: CONVSCOPE_LOG_LEVEL, else info)",
+    )
+    s.add_argument(
+        "--models-dir",
+        default=None,
+        help="where manifests and weights are (default: CONVSCOPE_MODELS_DIR, else the shipped models)",
+    )
     s.set_defaults(func=_serve)
 
     s = sub.add_parser("predict", help="classify an image file", formatter_class=fmt)

@@ -64,8 +64,9 @@ def bench_browser(quick: bool) -> dict[str, Any]:
         for i in range(n):
             count = page.evaluate("() => window.__b.highlights.length")
             hovers = page.evaluate("() => window.__b.hovers.length")
-            page.mouse.move(box["x"] + (i % 10 + 0.5) * box["width"] / 10,
-                            box["y"] + ((i // 10) % 10 + 0.5) * box["height"] / 10)
+            page.mouse.move(
+                box["x"] + (i % 10 + 0.5) * box["width"] / 10, box["y"] + ((i // 10) % 10 + 0.5) * box["height"] / 10
+            )
             _wait(page, "highlights", count + 1)
             b = page.evaluate("() => window.__b")
             hover.append(b["highlights"][-1] - b["hovers"][hovers])

@@ -1,6 +1,6 @@
 """Bounded HTTP load against a convscope server on 127.0.0.1: N connections for D seconds, then a JSON summary.
 
-    python -m bench.load --url http://127.0.0.1:8000 --kind full --connections 32 --duration 60
+python -m bench.load --url http://127.0.0.1:8000 --kind full --connections 32 --duration 60
 """
 
 from __future__ import annotations
@@ -79,10 +79,18 @@ async def run(url: str, kind: str, connections: int, duration: float, total: int
     ok = statuses.get(200, 0)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 2 else [0.0] * 99
     return {
-        "kind": kind, "connections": connections, "seconds": round(elapsed, 2), "requests": len(latencies),
-        "ok": ok, "non_200": sum(v for k, v in statuses.items() if k != 200), "errors": sum(errors.values()),
-        "statuses": dict(statuses), "error_types": dict(errors), "rps": round(ok / elapsed, 1),
-        "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
+        "kind": kind,
+        "connections": connections,
+        "seconds": round(elapsed, 2),
+        "requests": len(latencies),
+        "ok": ok,
+        "non_200": sum(v for k, v in statuses.items() if k != 200),
+        "errors": sum(errors.values()),
+        "statuses": dict(statuses),
+        "error_types": dict(errors),
+        "rps": round(ok / elapsed, 1),
+        "p50_ms": round(q[49] * 1000, 2),
+        "p99_ms": round(q[98] * 1000, 2),
     }
 
 

@@ -25,8 +25,10 @@ class Body(BaseModel):
 @app.post("/api/v1/predict")
 def predict(body: Body):  # type: ignore[no-untyped-def]  # unannotated on purpose: FastAPI's default encoding
     captured: dict[str, torch.Tensor] = {}
-    hooks = [m.register_forward_hook(lambda _m, _i, out, name=name: captured.__setitem__(name, out.detach()))
-             for name, m in model.named_children()]
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, out, name=name: captured.__setitem__(name, out.detach()))
+        for name, m in model.named_children()
+    ]
     try:
         x = torch.tensor(body.pixels, dtype=torch.float32).view(1, 1, 28, 28)
         with torch.no_grad():
@@ -37,6 +39,7 @@ def predict(body: Body):  # type: ignore[no-untyped-def]  # unannotated on purpo
     return {
         "prediction": int(probs.argmax()),
         "probabilities": probs.tolist(),
-        "layers": [{"name": n, "shape": list(t.shape[1:]), "values": t[0].flatten().tolist()}
-                   for n, t in captured.items()],
+        "layers": [
+            {"name": n, "shape": list(t.shape[1:]), "values": t[0].flatten().tolist()} for n, t in captured.items()
+        ],
     }

@@ -11,41 +11,82 @@ def _row(what: str, value: str, target: str = "", ok: bool | None = None) -> str
 
 
 def table(r: dict[str, Any]) -> str:
-    lines = [f"# convscope benchmark — {r['when']}{' (quick)' if r.get('quick') else ''}", "",
-             f"Machine: {r['machine']['cpus']} CPUs, Python {r['machine']['python']}, torch {r['machine']['torch']}",
-             "", "| measure | value | target | |", "|---|---|---|---|"]
+    lines = [
+        f"# convscope benchmark — {r['when']}{' (quick)' if r.get('quick') else ''}",
+        "",
+        f"Machine: {r['machine']['cpus']} CPUs, Python {r['machine']['python']}, torch {r['machine']['torch']}",
+        "",
+        "| measure | value | target | |",
+        "|---|---|---|---|",
+    ]
     if "capture" in r:
         c = r["capture"]
         lines.append(_row("plain forward, batch 1", f"{c['plain_forward_ms']:.3f} ms"))
-        lines.append(_row("forward capturing every intermediate", f"{c['capture_all_ms']:.3f} ms "
-                          f"(×{c['capture_ratio']:.3f})", "≤ ×1.2", c["capture_ratio"] <= 1.2))
+        lines.append(
+            _row(
+                "forward capturing every intermediate",
+                f"{c['capture_all_ms']:.3f} ms (×{c['capture_ratio']:.3f})",
+                "≤ ×1.2",
+                c["capture_ratio"] <= 1.2,
+            )
+        )
         if c.get("torchlens_ms"):
-            lines.append(_row(f"TorchLens {c['torchlens_version']} capture of the same", f"{c['torchlens_ms']:.1f} ms "
-                              f"(×{c['torchlens_vs_capture']:.0f} ours)"))
+            lines.append(
+                _row(
+                    f"TorchLens {c['torchlens_version']} capture of the same",
+                    f"{c['torchlens_ms']:.1f} ms (×{c['torchlens_vs_capture']:.0f} ours)",
+                )
+            )
     if "encoding" in r:
         e = r["encoding"]
         for name in ("json", "f32", "binary"):
-            lines.append(_row(f"encode full predict: {name}", f"{e[name]['bytes'] / 1024:.1f} KB "
-                              f"(gzip-1 {e[name]['gzip_1_bytes'] / 1024:.1f} KB), {e[name]['ms']:.3f} ms"))
+            lines.append(
+                _row(
+                    f"encode full predict: {name}",
+                    f"{e[name]['bytes'] / 1024:.1f} KB "
+                    f"(gzip-1 {e[name]['gzip_1_bytes'] / 1024:.1f} KB), {e[name]['ms']:.3f} ms",
+                )
+            )
         n = e["naive_tolist_json"]
         lines.append(_row("naive tolist + json.dumps", f"{n['bytes'] / 1024:.1f} KB, {n['ms']:.2f} ms"))
-        lines.append(_row("browser path (binary) on the wire", f"{e['binary']['bytes'] / 1024:.1f} KB", "≤ 80 KB",
-                          e["binary"]["bytes"] <= 80 * 1024))
+        lines.append(
+            _row(
+                "browser path (binary) on the wire",
+                f"{e['binary']['bytes'] / 1024:.1f} KB",
+                "≤ 80 KB",
+                e["binary"]["bytes"] <= 80 * 1024,
+            )
+        )
     if "http" in r:
         h = r["http"]
-        lines.append(_row("load generator", f"{h['load_generator']}, {h['connections']} connections, "
-                          f"{h.get('rounds', 1)} interleaved rounds of {h['seconds']} s per case (median)"))
+        lines.append(
+            _row(
+                "load generator",
+                f"{h['load_generator']}, {h['connections']} connections, "
+                f"{h.get('rounds', 1)} interleaved rounds of {h['seconds']} s per case (median)",
+            )
+        )
         for workers, cases in h["workers"].items():
             for label, v in cases.items():
-                lines.append(_row(f"{workers} worker{'s' if workers != '1' else ''}: {label}",
-                                  f"{v['rps']:.0f} req/s, p50 {v['p50_ms']:.2f} ms, p99 {v['p99_ms']:.2f} ms"))
+                lines.append(
+                    _row(
+                        f"{workers} worker{'s' if workers != '1' else ''}: {label}",
+                        f"{v['rps']:.0f} req/s, p50 {v['p50_ms']:.2f} ms, p99 {v['p99_ms']:.2f} ms",
+                    )
+                )
         nv = h["naive_full_json"]
         lines.append(_row("naive reference, full json", f"{nv['rps']:.0f} req/s, p50 {nv['p50_ms']:.1f} ms"))
         for label, ratio in h["full_vs_predict_only"].items():
             if label.startswith("full"):
                 lines.append(_row(f"{label} / predict-only", f"{ratio:.0%}", "≥ 80 %", ratio >= 0.8))
-        lines.append(_row("full binary PNG / predict-only PNG", f"{h['full_png_vs_predict_only_png']:.0%}", "≥ 80 %",
-                          h["full_png_vs_predict_only_png"] >= 0.8))
+        lines.append(
+            _row(
+                "full binary PNG / predict-only PNG",
+                f"{h['full_png_vs_predict_only_png']:.0%}",
+                "≥ 80 %",
+                h["full_png_vs_predict_only_png"] >= 0.8,
+            )
+        )
         for label, ratio in h["vs_naive"].items():
             lines.append(_row(f"{label} / naive", f"×{ratio:.1f}", "≥ ×20", ratio >= 20))
         for label, ratio in h["two_workers_vs_one"].items():
@@ -53,13 +94,30 @@ def table(r: dict[str, Any]) -> str:
     if "browser" in r:
         b = r["browser"]
         m, hv = b["move_to_repaint_ms"], b["hover_to_highlight_ms"]
-        lines.append(_row("pointer move → all layers repainted", f"p50 {m['p50']:.1f} ms, p95 {m['p95']:.1f} ms",
-                          "p95 ≤ 50 ms", m["p95"] <= 50))
-        lines.append(_row("hover → receptive-field highlight", f"p50 {hv['p50']:.1f} ms, p95 {hv['p95']:.1f} ms",
-                          "p95 ≤ 16 ms", hv["p95"] <= 16))
+        lines.append(
+            _row(
+                "pointer move → all layers repainted",
+                f"p50 {m['p50']:.1f} ms, p95 {m['p95']:.1f} ms",
+                "p95 ≤ 50 ms",
+                m["p95"] <= 50,
+            )
+        )
+        lines.append(
+            _row(
+                "hover → receptive-field highlight",
+                f"p50 {hv['p50']:.1f} ms, p95 {hv['p95']:.1f} ms",
+                "p95 ≤ 16 ms",
+                hv["p95"] <= 16,
+            )
+        )
     if "memory" in r:
         mem = r["memory"]
-        lines.append(_row(f"RSS over {mem['requests']} requests ({mem['errors']} errors)",
-                          f"{mem['rss_before_kib'] / 1024:.0f} → {mem['rss_after_kib'] / 1024:.0f} MiB "
-                          f"({mem['growth']:+.1%})", "< 10 %", mem["growth"] < 0.10))
+        lines.append(
+            _row(
+                f"RSS over {mem['requests']} requests ({mem['errors']} errors)",
+                f"{mem['rss_before_kib'] / 1024:.0f} → {mem['rss_after_kib'] / 1024:.0f} MiB ({mem['growth']:+.1%})",
+                "< 10 %",
+                mem["growth"] < 0.10,
+            )
+        )
     return "\n".join(lines) + "\n"

@@ -110,11 +110,19 @@ def _bodies(tmp: Path) -> dict[str, tuple[str, Path]]:
     (tmp / "pixels.json").write_text(json.dumps({"pixels": pixels(0).tolist()}))
     boundary = "convscopebench"
     image = png(draw_digit("7"))
-    multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"d.png\"\r\n"
-                 f"Content-Type: image/png\r\n\r\n").encode() + image + f"\r\n--{boundary}--\r\n".encode()
+    multipart = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="d.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + image
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     (tmp / "image.multipart").write_bytes(multipart)
-    return {"pixels": ("application/json", tmp / "pixels.json"),
-            "png": (f"multipart/form-data; boundary={boundary}", tmp / "image.multipart")}
+    return {
+        "pixels": ("application/json", tmp / "pixels.json"),
+        "png": (f"multipart/form-data; boundary={boundary}", tmp / "image.multipart"),
+    }
 
 
 def _ms(text: str) -> float:
@@ -130,21 +138,44 @@ def wrk(url: str, body: tuple[str, Path], seconds: float, connections: int, tmp:
     """Load from wrk (a second process on 127.0.0.1); p50/p99 latency and requests/s."""
     script = tmp / f"post-{body[1].stem}.lua"
     script.write_text(LUA_BODY.format(ctype=body[0], path=body[1]))
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
-                          "-s", str(script), url],
-                         capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
-            "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": rps,
+        "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
+        "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def pyload(url: str, kind: str, seconds: float, connections: int) -> dict[str, Any]:
     """Fallback load generator when wrk is not installed."""
-    out = subprocess.run([sys.executable, "-m", "bench.load", "--url", url.split("/api")[0], "--kind", kind,
-                          "--connections", str(connections), "--duration", str(seconds)],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--url",
+            url.split("/api")[0],
+            "--kind",
+            kind,
+            "--connections",
+            str(connections),
+            "--duration",
+            str(seconds),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -157,16 +188,33 @@ HTTP_CASES = [
     ("predict-only (PNG upload)", "layers=&steps=false", "png"),
     ("full, binary (PNG upload)", "steps=false&encoding=binary", "png"),
 ]
-PYLOAD_KIND = {"predict-only (pixels)": "predict-only", "full, json lists (pixels)": "full",
-               "full, f32 base64 (pixels)": "full-f32", "full, binary (pixels)": "full-binary",
-               "predict-only (PNG upload)": "png-predict-only", "full, binary (PNG upload)": "png-full-binary"}
+PYLOAD_KIND = {
+    "predict-only (pixels)": "predict-only",
+    "full, json lists (pixels)": "full",
+    "full, f32 base64 (pixels)": "full-f32",
+    "full, binary (pixels)": "full-binary",
+    "predict-only (PNG upload)": "png-predict-only",
+    "full, binary (PNG upload)": "png-full-binary",
+}
 
 
 @contextmanager
 def naive_server() -> Any:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.naive:app", "--port", str(port),
-                             "--log-level", "warning", "--no-access-log"], cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.naive:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         import httpx2 as httpx
@@ -193,13 +241,19 @@ def bench_http(quick: bool) -> dict[str, Any]:
     rounds = 1 if quick else 3
     connections = 32
     use_wrk = shutil.which("wrk") is not None
-    out: dict[str, Any] = {"load_generator": "wrk" if use_wrk else "bench.load (python)", "seconds": seconds,
-                           "rounds": rounds, "connections": connections, "workers": {}}
+    out: dict[str, Any] = {
+        "load_generator": "wrk" if use_wrk else "bench.load (python)",
+        "seconds": seconds,
+        "rounds": rounds,
+        "connections": connections,
+        "workers": {},
+    }
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         bodies = _bodies(tmp)
         runs: dict[int, dict[str, list[dict[str, Any]]]] = {
-            workers: {label: [] for label, _, _ in HTTP_CASES} for workers in (1, 2)}
+            workers: {label: [] for label, _, _ in HTTP_CASES} for workers in (1, 2)
+        }
         for _ in range(rounds):
             # 1 and 2 workers alternate round by round, so both see the same spells of a noisy host.
             for workers in (1, 2):
@@ -207,22 +261,31 @@ def bench_http(quick: bool) -> dict[str, Any]:
                     for label, query, body in HTTP_CASES:
                         target = f"{url}/api/v1/predict?{query}"
                         runs[workers][label].append(
-                            wrk(target, bodies[body], seconds, connections, tmp) if use_wrk
-                            else pyload(target, PYLOAD_KIND[label], seconds, connections))
+                            wrk(target, bodies[body], seconds, connections, tmp)
+                            if use_wrk
+                            else pyload(target, PYLOAD_KIND[label], seconds, connections)
+                        )
         for workers, cases in runs.items():
             out["workers"][str(workers)] = {label: _median_run(r) for label, r in cases.items()}
         with naive_server() as url:
-            out["naive_full_json"] = (wrk(url + "/api/v1/predict", bodies["pixels"], 10, connections, tmp)
-                                      if use_wrk else pyload(url + "/api/v1/predict", "full", seconds, connections))
+            out["naive_full_json"] = (
+                wrk(url + "/api/v1/predict", bodies["pixels"], 10, connections, tmp)
+                if use_wrk
+                else pyload(url + "/api/v1/predict", "full", seconds, connections)
+            )
     one = out["workers"]["1"]
     base = one["predict-only (pixels)"]["rps"]
     out["full_vs_predict_only"] = {label: one[label]["rps"] / base for label, _, b in HTTP_CASES if b == "pixels"}
-    out["full_png_vs_predict_only_png"] = (one["full, binary (PNG upload)"]["rps"]
-                                           / one["predict-only (PNG upload)"]["rps"])
-    out["vs_naive"] = {label: one[label]["rps"] / out["naive_full_json"]["rps"]
-                       for label in ("full, json lists (pixels)", "full, binary (pixels)")}
-    out["two_workers_vs_one"] = {label: out["workers"]["2"][label]["rps"] / one[label]["rps"]
-                                 for label, _, _ in HTTP_CASES}
+    out["full_png_vs_predict_only_png"] = (
+        one["full, binary (PNG upload)"]["rps"] / one["predict-only (PNG upload)"]["rps"]
+    )
+    out["vs_naive"] = {
+        label: one[label]["rps"] / out["naive_full_json"]["rps"]
+        for label in ("full, json lists (pixels)", "full, binary (pixels)")
+    }
+    out["two_workers_vs_one"] = {
+        label: out["workers"]["2"][label]["rps"] / one[label]["rps"] for label, _, _ in HTTP_CASES
+    }
     return out
 
 
@@ -236,28 +299,73 @@ def bench_memory(quick: bool) -> dict[str, Any]:
     """6. Server RSS before and after 20,000 requests (mixed kinds, distinct inputs)."""
     total = 4000 if quick else 20_000
     with server_process(env={"CONVSCOPE_LOG_LEVEL": "warning"}) as (url, proc):
-        subprocess.run([sys.executable, "-m", "bench.load", "--url", url, "--kind", "mixed", "--requests", "500",
-                        "--duration", "60"], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--url",
+                url,
+                "--kind",
+                "mixed",
+                "--requests",
+                "500",
+                "--duration",
+                "60",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         before = rss_kib(proc.pid)
-        run = json.loads(subprocess.run(
-            [sys.executable, "-m", "bench.load", "--url", url, "--kind", "mixed", "--requests", str(total),
-             "--duration", "600", "--connections", "16"], cwd=ROOT, check=True, capture_output=True,
-            text=True).stdout)
+        run = json.loads(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.load",
+                    "--url",
+                    url,
+                    "--kind",
+                    "mixed",
+                    "--requests",
+                    str(total),
+                    "--duration",
+                    "600",
+                    "--connections",
+                    "16",
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         after = rss_kib(proc.pid)
-    return {"requests": run["requests"], "errors": run["errors"] + run["non_200"], "rss_before_kib": before,
-            "rss_after_kib": after, "growth": (after - before) / before}
+    return {
+        "requests": run["requests"],
+        "errors": run["errors"] + run["non_200"],
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "growth": (after - before) / before,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="sections: capture encoding http browser memory")
+    parser.add_argument("--only", nargs="*", default=None, help="sections: capture encoding http browser memory")
     args = parser.parse_args()
-    sections = {"capture": bench_capture, "encoding": bench_encoding, "http": bench_http,
-                "browser": None, "memory": bench_memory}
+    sections = {
+        "capture": bench_capture,
+        "encoding": bench_encoding,
+        "http": bench_http,
+        "browser": None,
+        "memory": bench_memory,
+    }
     results: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "quick": args.quick,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "quick": args.quick,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__},
     }
     for name, fn in sections.items():

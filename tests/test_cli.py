@@ -32,8 +32,10 @@ def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.M
     data = tmp_path / "data"
     data.mkdir()
     sums = {}
-    for split, (images, labels) in {"train": (test.images[:512], test.labels[:512]),
-                                    "test": (test.images[512:1024], test.labels[512:1024])}.items():
+    for split, (images, labels) in {
+        "train": (test.images[:512], test.labels[:512]),
+        "test": (test.images[512:1024], test.labels[512:1024]),
+    }.items():
         sums[mnist.FILES[f"{split}_images"]] = write_idx(data / mnist.FILES[f"{split}_images"], images)
         sums[mnist.FILES[f"{split}_labels"]] = write_idx(data / mnist.FILES[f"{split}_labels"], labels)
     monkeypatch.setattr(mnist, "RAW_MD5", sums)

@@ -56,9 +56,15 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path) -> None:
 
 def test_core_loads_without_any_http_library() -> None:
     """Transitively too: importing every core and training module pulls in no web framework."""
-    modules = [f"app.{p.parent.name}.{p.stem}" for layer in ("core", "training") for p in (APP / layer).glob("*.py")
-               if p.stem != "__init__"]
-    code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
-            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HTTP!r} or m.startswith('app.web')))")
+    modules = [
+        f"app.{p.parent.name}.{p.stem}"
+        for layer in ("core", "training")
+        for p in (APP / layer).glob("*.py")
+        if p.stem != "__init__"
+    ]
+    code = (
+        f"import sys\nfor m in {modules!r}: __import__(m)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HTTP!r} or m.startswith('app.web')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -27,8 +27,11 @@ def render(payload: dict[str, Any], encoding: Encoding) -> tuple[bytes, str]:
     layers = payload["layers"]
     if encoding == "f32":
         for layer in layers:
-            layer["values"] = {"dtype": "float32", "shape": layer["shape"],
-                               "data": base64.b64encode(_le32(layer["values"]).tobytes()).decode()}
+            layer["values"] = {
+                "dtype": "float32",
+                "shape": layer["shape"],
+                "data": base64.b64encode(_le32(layer["values"]).tobytes()).decode(),
+            }
         return dumps(payload), "application/json"
     offset = 0
     blobs = []

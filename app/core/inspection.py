@@ -18,17 +18,29 @@ from app.core.trace import check_unit, trace
 def summary(lm: LoadedModel, default: bool) -> dict[str, Any]:
     """A model's line in the model list."""
     m = lm.manifest
-    return {"name": m.name, "architecture": m.architecture, "default": default, "input_shape": m.input_shape,
-            "test_accuracy": m.test_accuracy, "parameters": m.parameters}
+    return {
+        "name": m.name,
+        "architecture": m.architecture,
+        "default": default,
+        "input_shape": m.input_shape,
+        "test_accuracy": m.test_accuracy,
+        "parameters": m.parameters,
+    }
 
 
 def model_info(lm: LoadedModel, default: bool) -> dict[str, Any]:
     """Full description: every layer with shape, hyper-parameters, weights and receptive-field geometry."""
     layers = []
     for i, (spec, role) in enumerate(zip(lm.specs, roles(lm.specs), strict=True)):
-        layer: dict[str, Any] = {"name": spec.name, "kind": spec.kind, "role": role, "shape": list(spec.shape),
-                                 "channelwise": spec.channelwise, "hyper": spec.hyper(),
-                                 "parameters": spec.parameters()}
+        layer: dict[str, Any] = {
+            "name": spec.name,
+            "kind": spec.kind,
+            "role": role,
+            "shape": list(spec.shape),
+            "channelwise": spec.channelwise,
+            "hyper": spec.hyper(),
+            "parameters": spec.parameters(),
+        }
         weight = getattr(spec.module, "weight", None)
         bias = getattr(spec.module, "bias", None)
         if weight is not None:
@@ -39,8 +51,13 @@ def model_info(lm: LoadedModel, default: bool) -> dict[str, Any]:
         layer["receptive_field"] = _published_geometry(lm, i)
         layers.append(layer)
     m = lm.manifest
-    return {**summary(lm, default), "test_errors": m.test_errors, "test_total": m.test_total, "sha256": m.sha256,
-            "layers": layers}
+    return {
+        **summary(lm, default),
+        "test_errors": m.test_errors,
+        "test_total": m.test_total,
+        "sha256": m.sha256,
+        "layers": layers,
+    }
 
 
 def _published_geometry(lm: LoadedModel, index: int) -> dict[str, Any]:
@@ -70,10 +87,16 @@ def predict(lm: LoadedModel, pre: Preprocessed, layers: list[str] | None, steps:
         "steps": [
             {"name": s.name, "description": s.description, "shape": list(s.image.shape), "png": png_data_url(s.image)}
             for s in pre.steps
-        ] if steps else [],
+        ]
+        if steps
+        else [],
         "layers": [
-            {"name": spec.name, "kind": spec.kind, "shape": list(spec.shape),
-             "values": outputs[spec.name][0].numpy().reshape(-1)}
+            {
+                "name": spec.name,
+                "kind": spec.kind,
+                "shape": list(spec.shape),
+                "values": outputs[spec.name][0].numpy().reshape(-1),
+            }
             for spec in lm.specs
             if wanted is None or spec.name in wanted
         ],

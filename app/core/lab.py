@@ -44,14 +44,20 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "title": "7×7 smiley face, 3×3 feature detector",
         "input": SMILEY,
         "kernel": [[0, 0, 1], [1, 0, 0], [0, 1, 1]],
-        "stride": 1, "padding": 0, "activation": "none", "pool": {"type": "max", "size": 2, "stride": 2},
+        "stride": 1,
+        "padding": 0,
+        "activation": "none",
+        "pool": {"type": "max", "size": 2, "stride": 2},
         "expect": "stride 1, no padding → 5×5 feature map; 2×2 max pooling, stride 2 → 3×3 pooled map",
     },
     "x": {
         "title": "5×5 “X”, 3×3 diagonal filter",
         "input": X_SHAPE,
         "kernel": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-        "stride": 1, "padding": 0, "activation": "none", "pool": {"type": "none", "size": 2, "stride": 2},
+        "stride": 1,
+        "padding": 0,
+        "activation": "none",
+        "pool": {"type": "none", "size": 2, "stride": 2},
         "expect": "stride 1, no padding → 3×3 feature map; the diagonal scores highest where the X's diagonal runs",
     },
 }
@@ -88,9 +94,16 @@ def output_size(n: int, f: int, p: int, s: int) -> dict[str, Any]:
     span = n - f + 2 * p
     if span < 0:
         raise LabError(f"the {f}×{f} kernel does not fit in the {n + 2 * p}-wide padded input")
-    return {"n": n, "f": f, "p": p, "s": s, "exact": span % s == 0, "value": span // s + 1,
-            "formula": f"(({n} − {f} + 2·{p}) / {s}) + 1 = {span / s + 1:g}"
-                       + ("" if span % s == 0 else f" → {span // s + 1} (the floor: a partial stride is dropped)")}
+    return {
+        "n": n,
+        "f": f,
+        "p": p,
+        "s": s,
+        "exact": span % s == 0,
+        "value": span // s + 1,
+        "formula": f"(({n} − {f} + 2·{p}) / {s}) + 1 = {span / s + 1:g}"
+        + ("" if span % s == 0 else f" → {span // s + 1} (the floor: a partial stride is dropped)"),
+    }
 
 
 def activate(x: torch.Tensor, activation: Activation, slope: float) -> torch.Tensor:
@@ -136,9 +149,16 @@ def _map(t: torch.Tensor) -> dict[str, Any]:
     return {"shape": list(arr.shape), "values": arr.astype(np.float64).tolist()}
 
 
-def convolve(image: list[list[float]], kernel: list[list[float]], bias: float = 0.0, stride: int = 1,
-             padding: int | str = "valid", activation: Activation = "none", slope: float = 0.01,
-             pool: Pool | None = None) -> dict[str, Any]:
+def convolve(
+    image: list[list[float]],
+    kernel: list[list[float]],
+    bias: float = 0.0,
+    stride: int = 1,
+    padding: int | str = "valid",
+    activation: Activation = "none",
+    slope: float = 0.01,
+    pool: Pool | None = None,
+) -> dict[str, Any]:
     """Convolution → activation → pooling → flattening on one channel, with every intermediate map."""
     x = torch.tensor(image, dtype=torch.float64)[None, None]  # (1, 1, H, W)
     k = torch.tensor(kernel, dtype=torch.float64)[None, None]  # (1, 1, F, F)
@@ -149,18 +169,34 @@ def convolve(image: list[list[float]], kernel: list[list[float]], bias: float = 
     feature = F.conv2d(x, k, torch.tensor([bias], dtype=torch.float64), stride=stride, padding=p)
     activated = activate(feature, activation, slope)
     result: dict[str, Any] = {
-        "input": _map(x), "padded": _map(padded), "padding": p, "stride": stride, "kernel": _map(k),
-        "bias": bias, "output_size": {"rows": sizes[0], "cols": sizes[1]},
-        "feature_map": _map(feature), "activation": activation, "activated": _map(activated),
+        "input": _map(x),
+        "padded": _map(padded),
+        "padding": p,
+        "stride": stride,
+        "kernel": _map(k),
+        "bias": bias,
+        "output_size": {"rows": sizes[0], "cols": sizes[1]},
+        "feature_map": _map(feature),
+        "activation": activation,
+        "activated": _map(activated),
     }
     pooled = activated
     if pool is not None and pool.type != "none":
         pooled, windows, winners = pool_map(activated, pool)
-        result["pooled"] = {**_map(pooled), "type": pool.type, "size": pool.size, "stride": pool.stride,
-                            "windows": windows, "winners": winners}
+        result["pooled"] = {
+            **_map(pooled),
+            "type": pool.type,
+            "size": pool.size,
+            "stride": pool.stride,
+            "windows": windows,
+            "winners": winners,
+        }
     flat = pooled.reshape(-1)
-    result["flattened"] = {"values": flat.tolist(), "source": "pooled" if "pooled" in result else "activated",
-                           "order": "row by row: index = y · width + x"}
+    result["flattened"] = {
+        "values": flat.tolist(),
+        "source": "pooled" if "pooled" in result else "activated",
+        "order": "row by row: index = y · width + x",
+    }
     return result
 
 
@@ -179,10 +215,15 @@ def softmax_losses(scores: list[float], label: int) -> dict[str, Any]:
     sweep_ce = -torch.log(p_true)
     sweep_mse = ((1 - p_true) ** 2 + (len(scores) - 1) * rest**2) / len(scores)
     return {
-        "scores": scores, "label": label, "exponentials": torch.exp(z - z.max()).tolist(), "shift": float(z.max()),
-        "probabilities": probs.tolist(), "one_hot": one_hot.tolist(),
-        "cross_entropy": float(ce), "mse": float(mse),
+        "scores": scores,
+        "label": label,
+        "exponentials": torch.exp(z - z.max()).tolist(),
+        "shift": float(z.max()),
+        "probabilities": probs.tolist(),
+        "one_hot": one_hot.tolist(),
+        "cross_entropy": float(ce),
+        "mse": float(mse),
         "sweep": {"p_true": p_true.tolist(), "cross_entropy": sweep_ce.tolist(), "mse": sweep_mse.tolist()},
         "note": f"at p(true) = 0.01 cross-entropy is {-math.log(0.01):.2f}, MSE at most "
-                f"{float(sweep_mse[0]):.2f}: cross-entropy keeps pushing hard on confident mistakes",
+        f"{float(sweep_mse[0]):.2f}: cross-entropy keeps pushing hard on confident mistakes",
     }

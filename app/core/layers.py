@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
 from app.core.architectures import INPUT_SHAPE, count_parameters
 
-KINDS: dict[type[nn.Module], str] = {
+LayerKind = Literal["input", "conv", "relu", "tanh", "pool", "flatten", "linear", "softmax"]
+Role = Literal["input", "hidden", "logits", "probabilities"]
+KINDS: dict[type[nn.Module], LayerKind] = {
     nn.Conv2d: "conv",
     nn.ReLU: "relu",
     nn.Tanh: "tanh",
@@ -19,8 +22,9 @@ KINDS: dict[type[nn.Module], str] = {
     nn.Linear: "linear",
     nn.Softmax: "softmax",
 }
+ACTIVATIONS: frozenset[LayerKind] = frozenset({"relu", "tanh"})
 # Kinds whose output channel c (or unit i) depends on input channel c (unit i) alone.
-ELEMENTWISE = {"relu", "tanh", "softmax"}
+ELEMENTWISE: frozenset[LayerKind] = ACTIVATIONS | {"softmax"}
 
 
 def _square(value: object, what: str, layer: str) -> int:
@@ -37,7 +41,7 @@ class LayerSpec:
     """One addressable layer: the pseudo-layer `input` or a named module of the network."""
 
     name: str
-    kind: str
+    kind: LayerKind
     shape: tuple[int, ...]
     module: nn.Module | None = None
     kernel: int | None = None
@@ -111,9 +115,11 @@ def layer_specs(model: nn.Sequential) -> list[LayerSpec]:
     return specs
 
 
-def roles(specs: list[LayerSpec]) -> list[str]:
+def roles(specs: list[LayerSpec]) -> list[Role]:
     """Each layer's role (input, hidden, logits, probabilities), so a front end need not know layer names."""
-    out = ["input" if s.kind == "input" else "probabilities" if s.kind == "softmax" else "hidden" for s in specs]
+    out: list[Role] = [
+        "input" if s.kind == "input" else "probabilities" if s.kind == "softmax" else "hidden" for s in specs
+    ]
     last = len(specs) - 1
     logits = last - 1 if specs[last].kind == "softmax" else last
     if logits > 0 and specs[logits].kind == "linear":

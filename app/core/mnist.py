@@ -30,7 +30,6 @@ MIRRORS = (
 )
 
 
-
 class DatasetError(RuntimeError):
     """The MNIST files are missing, corrupt or not what they claim to be."""
 

@@ -66,8 +66,9 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
             fmt = image.format
             width, height = image.size
             if fmt not in ALLOWED_FORMATS:
-                raise PreprocessError("unsupported_format",
-                                      f"Image format {fmt} is not accepted; use PNG, JPEG, WebP, BMP or GIF.", 415)
+                raise PreprocessError(
+                    "unsupported_format", f"Image format {fmt} is not accepted; use PNG, JPEG, WebP, BMP or GIF.", 415
+                )
             if width * height > limits.max_pixels or max(width, height) > limits.max_side:
                 raise PreprocessError(
                     "too_many_pixels",
@@ -134,8 +135,11 @@ def fit_box(cropped: np.ndarray, box: int = BOX) -> np.ndarray:
     scale = box / max(h, w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     resample = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC
-    resized = np.clip(np.asarray(Image.fromarray(cropped, mode="F").resize((new_w, new_h), resample=resample),
-                                 dtype=np.float32), 0.0, 1.0)
+    resized = np.clip(
+        np.asarray(Image.fromarray(cropped, mode="F").resize((new_w, new_h), resample=resample), dtype=np.float32),
+        0.0,
+        1.0,
+    )
     # A thin pen stroke shrinks to a faint line; MNIST strokes always reach full intensity.
     peak = float(resized.max())
     return resized / peak if peak > 0 else resized
@@ -187,11 +191,15 @@ def preprocess_array(grey: np.ndarray) -> Preprocessed:
     final = shift_to_centre(placed)
     steps = [
         Step("grey", "decoded and converted to grey (transparency composited)", grey),
-        Step("polarity", "inverted to light ink on dark" if inverted else "already light ink on dark; contrast "
-             "stretched", ink),
+        Step(
+            "polarity",
+            "inverted to light ink on dark" if inverted else "already light ink on dark; contrast stretched",
+            ink,
+        ),
         Step("crop", "cropped to the ink's bounding box", cropped),
-        Step("scale", f"longest side scaled to {BOX} px, aspect ratio kept, anti-aliased, strongest ink set to 1",
-             fitted),
+        Step(
+            "scale", f"longest side scaled to {BOX} px, aspect ratio kept, anti-aliased, strongest ink set to 1", fitted
+        ),
         Step("place", f"placed in the middle of a {SIDE}×{SIDE} field", placed),
         Step("centre", "shifted so the centre of mass is at the centre", final),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.indexing import unravel
 from app.core.layers import LayerSpec
 
 
@@ -44,11 +45,6 @@ def geometry(specs: list[LayerSpec], src: int, dst: int) -> Geometry | None:
     return Geometry(size, jump, start)
 
 
-def input_geometry(specs: list[LayerSpec], index: int) -> Geometry | None:
-    """Geometry with respect to the input pixels (None for vector layers)."""
-    return geometry(specs, 0, index)
-
-
 def _channelwise_path(specs: list[LayerSpec], src: int, dst: int) -> bool:
     """True when no layer after src up to dst mixes channels (or, for vectors, units)."""
     return all(spec.channelwise for spec in specs[src + 1 : dst + 1])
@@ -57,10 +53,7 @@ def _channelwise_path(specs: list[LayerSpec], src: int, dst: int) -> bool:
 def spatial_unit(specs: list[LayerSpec], index: int, unit: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
     """A flatten unit stands for one cell of the map before it: resolve it to that (layer index, (c, y, x))."""
     if specs[index].kind == "flatten":
-        prev = specs[index - 1]
-        c, rest = divmod(unit[0], prev.shape[1] * prev.shape[2])
-        y, x = divmod(rest, prev.shape[2])
-        return index - 1, (c, y, x)
+        return index - 1, unravel(unit[0], specs[index - 1].shape)
     return index, unit
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from app.core.layers import LayerSpec
+from app.core.indexing import unravel
+from app.core.layers import ACTIVATIONS, LayerSpec
 from app.core.receptive_field import regions
 
 Unit = tuple[int, ...]
@@ -109,12 +110,18 @@ def _softmax(prev: np.ndarray, unit: Unit) -> dict[str, Any]:
     shift = float(logits.max())
     exps = np.exp(logits - shift)
     total = float(exps.sum())
-    return {"logits": logits.tolist(), "shift": shift, "exponentials": exps.tolist(), "sum": total,
-            "probability": float(exps[i] / total)}
+    return {
+        "logits": logits.tolist(),
+        "shift": shift,
+        "exponentials": exps.tolist(),
+        "sum": total,
+        "probability": float(exps[i] / total),
+    }
 
 
-def computation(specs: list[LayerSpec], index: int, outputs: dict[str, torch.Tensor], unit: Unit,
-                top: int = 10) -> dict[str, Any]:
+def computation(
+    specs: list[LayerSpec], index: int, outputs: dict[str, torch.Tensor], unit: Unit, top: int = 10
+) -> dict[str, Any]:
     """The direct computation of a unit from the previous layer's values."""
     spec = specs[index]
     result: dict[str, Any] = {"kind": spec.kind}
@@ -127,12 +134,11 @@ def computation(specs: list[LayerSpec], index: int, outputs: dict[str, torch.Ten
         result.update(_conv(spec, prev, unit))
     elif spec.kind == "pool":
         result.update(_pool(spec, prev, unit))
-    elif spec.kind in ("relu", "tanh"):
+    elif spec.kind in ACTIVATIONS:
         result.update(before=float(prev[unit]), after=float(outputs[spec.name][0][unit]))
     elif spec.kind == "flatten":
-        c, rest = divmod(unit[0], prev.shape[1] * prev.shape[2])
-        y, x = divmod(rest, prev.shape[2])
-        result.update(source_unit=[c, y, x], value=float(prev[c, y, x]))
+        source = unravel(unit[0], tuple(prev.shape))
+        result.update(source_unit=list(source), value=float(prev[source]))
     elif spec.kind == "linear":
         result.update(_linear(spec, prev, unit, top))
     elif spec.kind == "softmax":
@@ -140,8 +146,7 @@ def computation(specs: list[LayerSpec], index: int, outputs: dict[str, torch.Ten
     return result
 
 
-def input_gradient(model: nn.Sequential, specs: list[LayerSpec], index: int, x: torch.Tensor,
-                   unit: Unit) -> np.ndarray:
+def input_gradient(model: nn.Sequential, specs: list[LayerSpec], index: int, x: torch.Tensor, unit: Unit) -> np.ndarray:
     """d unit / d input pixel (28×28), by autograd through the real network."""
     with torch.enable_grad():
         inp = x.detach().clone().requires_grad_(True)  # (1, 1, 28, 28)
@@ -154,8 +159,14 @@ def input_gradient(model: nn.Sequential, specs: list[LayerSpec], index: int, x: 
     return grad[0, 0].numpy()
 
 
-def trace(model: nn.Sequential, specs: list[LayerSpec], index: int, outputs: dict[str, torch.Tensor],
-          unit: Unit, top: int = 10) -> dict[str, Any]:
+def trace(
+    model: nn.Sequential,
+    specs: list[LayerSpec],
+    index: int,
+    outputs: dict[str, torch.Tensor],
+    unit: Unit,
+    top: int = 10,
+) -> dict[str, Any]:
     """Everything the API reports about one unit."""
     spec = specs[index]
     return {

@@ -8,8 +8,13 @@ import torch
 import torch.nn.functional as F
 
 
-def random_affine(x: torch.Tensor, gen: torch.Generator, max_degrees: float = 12.0,
-                  scale: tuple[float, float] = (0.85, 1.12), max_shift: float = 2.5) -> torch.Tensor:
+def random_affine(
+    x: torch.Tensor,
+    gen: torch.Generator,
+    max_degrees: float = 12.0,
+    scale: tuple[float, float] = (0.85, 1.12),
+    max_shift: float = 2.5,
+) -> torch.Tensor:
     """Rotate, scale and shift each image of a batch by its own random amount."""
     n = x.shape[0]  # x: (N, 1, 28, 28)
     angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(max_degrees)
@@ -21,8 +26,9 @@ def random_affine(x: torch.Tensor, gen: torch.Generator, max_degrees: float = 12
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def random_stroke_width(x: torch.Tensor, gen: torch.Generator, p_thick: float = 0.15,
-                        p_thin: float = 0.15) -> torch.Tensor:
+def random_stroke_width(
+    x: torch.Tensor, gen: torch.Generator, p_thick: float = 0.15, p_thin: float = 0.15
+) -> torch.Tensor:
     """Thicken (grey dilation) or thin (grey erosion) a random part of the batch."""
     draw = torch.rand(x.shape[0], generator=gen)
     thick = F.max_pool2d(x, 3, stride=1, padding=1)

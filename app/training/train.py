@@ -65,8 +65,7 @@ def train(config: TrainConfig, data_dir: Path, out_dir: Path, progress: bool = T
     for epoch in range(config.epochs):
         net.train()
         order = torch.randperm(len(x_all), generator=gen)
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress,
-                   leave=False)
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
         running = 0.0
         for step in bar:
             idx = order[step * config.batch_size : (step + 1) * config.batch_size]

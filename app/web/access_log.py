@@ -37,16 +37,20 @@ class AccessLog:
             await self.app(scope, receive, tracking)
         finally:
             client = scope.get("client")
-            log.info(json.dumps({
-                "ts": round(time.time(), 3),
-                "method": scope["method"],
-                "path": scope["path"],
-                "query": scope.get("query_string", b"").decode("latin-1")[:200],
-                "status": status,
-                "bytes": size,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
-                "client": client[0] if client else None,
-            }))
+            log.info(
+                json.dumps(
+                    {
+                        "ts": round(time.time(), 3),
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "query": scope.get("query_string", b"").decode("latin-1")[:200],
+                        "status": status,
+                        "bytes": size,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client": client[0] if client else None,
+                    }
+                )
+            )
 
 
 def configure(level: str = "info") -> None:

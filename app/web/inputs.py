@@ -17,8 +17,9 @@ from starlette.datastructures import UploadFile
 from app.core.preprocess import Limits, Preprocessed, PreprocessError, preprocess_image
 from app.web.errors import ApiError, describe_validation
 
-DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,",
-                      re.IGNORECASE)
+DATA_URL = re.compile(
+    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,", re.IGNORECASE
+)
 Body = TypeVar("Body", bound=BaseModel)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif")
 
@@ -39,11 +40,12 @@ def decode_image_string(text: str, limits: Limits) -> bytes:
     if match:
         mime = (match.group("mime") or "").lower()
         if not mime.startswith("image/"):
-            raise ApiError(415, "unsupported_media_type", f"The data URL is of type {mime or 'text/plain'}, "
-                           "not an image.")
+            raise ApiError(
+                415, "unsupported_media_type", f"The data URL is of type {mime or 'text/plain'}, not an image."
+            )
         if not match.group("b64"):
             raise ApiError(422, "invalid_base64", "The data URL must be base64-encoded (;base64,).")
-        payload = payload[match.end():]
+        payload = payload[match.end() :]
     if len(payload) > (limits.max_bytes * 4) // 3 + 4:
         raise ApiError(413, "too_large", f"The encoded image exceeds the {limits.max_bytes}-byte limit.")
     try:
@@ -114,9 +116,12 @@ async def read_fields(request: Request, model: type[Body], limits: Limits) -> tu
             extra["top"] = top[0] if isinstance(top, list) and len(top) == 1 else top
         body = _validate(model, {**extra, "image": "multipart"})
         return Fields(data, None, extra), body
-    raise ApiError(415, "unsupported_media_type",
-                   "Send application/json ({'image': …} or {'pixels': …}), multipart/form-data with 'image', "
-                   "or the image itself as image/png, image/jpeg, image/webp, image/bmp or image/gif.")
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        "Send application/json ({'image': …} or {'pixels': …}), multipart/form-data with 'image', "
+        "or the image itself as image/png, image/jpeg, image/webp, image/bmp or image/gif.",
+    )
 
 
 def _parse_ints(text: str) -> list[int] | str:

@@ -9,9 +9,7 @@ from fastapi.responses import Response
 from app.core.encoding import dumps
 from app.web.schemas.visualiser import ErrorResponse
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422)
-}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422)}
 
 
 def json_response(payload: Any) -> Response:

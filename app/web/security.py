@@ -45,6 +45,11 @@ class SecurityHeaders:
 def install(app: FastAPI, cors_origins: tuple[str, ...]) -> None:
     """Security headers always; CORS only when an allow-list is configured (off by default)."""
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["content-type"], max_age=600)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type"],
+            max_age=600,
+        )
     app.add_middleware(SecurityHeaders)

@@ -32,8 +32,7 @@ def _config(settings: Settings) -> uvicorn.Config:
     gc.collect()
     gc.freeze()
     # Uvicorn's access log is replaced by the structured one (app.web.access_log); SIGTERM drains for GRACE_SECONDS.
-    return uvicorn.Config(app, log_level=settings.log_level, access_log=False,
-                          timeout_graceful_shutdown=GRACE_SECONDS)
+    return uvicorn.Config(app, log_level=settings.log_level, access_log=False, timeout_graceful_shutdown=GRACE_SECONDS)
 
 
 def _socket(host: str, port: int, listen: bool = True) -> socket.socket:

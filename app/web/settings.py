@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(Limits.max_pixels, gt=0, description="decoded pixel count limit (413)")
     max_image_side: int = Field(Limits.max_side, gt=0, description="longest side limit (413)")
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
-        (), description="comma-separated origins allowed to call the API from a browser; empty: CORS off")
+        (), description="comma-separated origins allowed to call the API from a browser; empty: CORS off"
+    )
     log_level: LogLevel = Field("info", description="info writes one JSON access-log line per request")
 
     @field_validator("cors_origins", mode="before")

@@ -123,8 +123,12 @@ def test_hovering_conv2_gives_the_geometrys_input_box(page, server: str, unit: t
 
 
 def values(pg, role: str) -> list[float]:
-    return [float(v) for v in pg.eval_on_selector_all(
-        f"[data-testid=detail] [data-role={role}]", "els => els.map(e => e.dataset.value)")]
+    return [
+        float(v)
+        for v in pg.eval_on_selector_all(
+            f"[data-testid=detail] [data-role={role}]", "els => els.map(e => e.dataset.value)"
+        )
+    ]
 
 
 def test_detail_panel_numbers_add_up(page) -> None:
@@ -186,8 +190,10 @@ def test_keyboard_tracing_and_clear(page) -> None:
 
 
 def test_phone_width_renders_without_errors(browser, server: str) -> None:
-    with open_page(browser, server + "/", viewport={"width": 390, "height": 844}, has_touch=True,
-                   is_mobile=True) as (pg, _):
+    with open_page(browser, server + "/", viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True) as (
+        pg,
+        _,
+    ):
         stroke(pg, [(0.5, 0.15), (0.5, 0.85)])
         wait_prediction(pg, "1")
         ARTIFACTS.mkdir(exist_ok=True)
@@ -213,6 +219,7 @@ def test_second_architecture_in_the_page(page, server: str) -> None:
     stroke(pg, [(0.5, 0.15), (0.5, 0.85)])
     wait_prediction(pg, "1")
     hover_unit(pg, "tanh2", (2, 3, 4))
-    expect(pg.locator("[data-testid=rf-input]")).to_have_attribute("data-box", box_from_geometry(server, "conv2",
-                                                                                                  (2, 3, 4)))
+    expect(pg.locator("[data-testid=rf-input]")).to_have_attribute(
+        "data-box", box_from_geometry(server, "conv2", (2, 3, 4))
+    )
     expect(pg.locator("[data-testid=detail] h3")).to_have_text(re.compile(r"^tanh2\[2, 3, 4\]"))

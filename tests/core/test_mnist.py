@@ -58,4 +58,3 @@ def test_download_verifies_checksums(tmp_path: Path, monkeypatch: pytest.MonkeyP
     finally:
         server.shutdown()
         server.server_close()
-

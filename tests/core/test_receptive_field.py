@@ -30,8 +30,9 @@ def support_twin(model: nn.Sequential) -> nn.Sequential:
     return twin
 
 
-def gradient_support(twin: nn.Sequential, specs: list[LayerSpec], src: int, dst: int,
-                     unit: tuple[int, ...]) -> np.ndarray:
+def gradient_support(
+    twin: nn.Sequential, specs: list[LayerSpec], src: int, dst: int, unit: tuple[int, ...]
+) -> np.ndarray:
     """Boolean mask over layer src of what unit (in layer dst) depends on."""
     x = torch.rand(1, *specs[0].shape) + 0.5
     modules = list(twin.children())
@@ -78,8 +79,11 @@ def test_every_box_equals_the_gradient_support(architecture: str) -> None:
         for unit in sample_units(specs[dst], rng):
             for src in range(dst):
                 actual = gradient_support(twin, specs, src, dst, unit)
-                np.testing.assert_array_equal(actual, expected_mask(specs, src, dst, unit),
-                                              err_msg=f"{specs[dst].name}{list(unit)} in {specs[src].name}")
+                np.testing.assert_array_equal(
+                    actual,
+                    expected_mask(specs, src, dst, unit),
+                    err_msg=f"{specs[dst].name}{list(unit)} in {specs[src].name}",
+                )
                 checked += 1
     assert checked > 300
 

@@ -109,12 +109,23 @@ def test_gradient_matches_autograd_and_respects_the_receptive_field(lenet: Loade
 def test_receptive_field_lists_every_earlier_layer(lenet: LoadedModel, seven) -> None:
     result = run(lenet, seven[1], "fc2", (3,))
     assert [r["layer"] for r in result["receptive_field"]] == [
-        "relu3", "fc1", "flatten", "pool2", "relu2", "conv2", "pool1", "relu1", "conv1", "input"]
+        "relu3",
+        "fc1",
+        "flatten",
+        "pool2",
+        "relu2",
+        "conv2",
+        "pool1",
+        "relu1",
+        "conv1",
+        "input",
+    ]
     assert result["receptive_field"][-1]["box"] == [0, 0, 27, 27]
 
 
-@pytest.mark.parametrize(("layer", "index"), [("conv1", [6, 0, 0]), ("conv1", [0, -1, 0]), ("fc1", [120]),
-                                                ("fc1", [0, 0]), ("conv2", [1])])
+@pytest.mark.parametrize(
+    ("layer", "index"), [("conv1", [6, 0, 0]), ("conv1", [0, -1, 0]), ("fc1", [120]), ("fc1", [0, 0]), ("conv2", [1])]
+)
 def test_bad_units_are_rejected(lenet: LoadedModel, layer: str, index: list[int]) -> None:
     with pytest.raises(UnitError):
         check_unit(lenet.specs[lenet.index(layer)], index)

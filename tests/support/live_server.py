@@ -28,12 +28,25 @@ def live_server(workers: int = 1, env: dict[str, str] | None = None, timeout: fl
 
 
 @contextmanager
-def server_process(workers: int = 1, env: dict[str, str] | None = None,
-                   timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server_process(
+    workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Like live_server, also yielding the process (for its pid and RSS)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "app",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

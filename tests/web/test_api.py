@@ -11,8 +11,22 @@ from fastapi.testclient import TestClient
 from app.core.samples import pixels
 from tests.support.drawings import data_url, draw_digit, png
 
-LAYERS = ["input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1", "relu3", "fc2", "relu4",
-          "fc3", "softmax"]
+LAYERS = [
+    "input",
+    "conv1",
+    "relu1",
+    "pool1",
+    "conv2",
+    "relu2",
+    "pool2",
+    "flatten",
+    "fc1",
+    "relu3",
+    "fc2",
+    "relu4",
+    "fc3",
+    "softmax",
+]
 
 
 def assert_error(response, status: int, code: str | None = None) -> None:
@@ -39,8 +53,13 @@ def test_model_describes_every_layer(client: TestClient) -> None:
     body = client.get("/api/v1/model").json()
     assert [layer["name"] for layer in body["layers"]] == LAYERS
     layers = {layer["name"]: layer for layer in body["layers"]}
-    assert layers["conv1"]["hyper"] == {"in_channels": 1, "out_channels": 6, "kernel_size": 5, "stride": 1,
-                                        "padding": 2}
+    assert layers["conv1"]["hyper"] == {
+        "in_channels": 1,
+        "out_channels": 6,
+        "kernel_size": 5,
+        "stride": 1,
+        "padding": 2,
+    }
     assert layers["pool1"]["hyper"]["pool_type"] == "max"
     assert layers["conv2"]["receptive_field"] == {"size": 14, "jump": 2, "start": -2, "unflatten": None}
     assert layers["conv1"]["weight_shape"] == [6, 1, 5, 5] and len(layers["conv1"]["weights"]) == 150
@@ -52,8 +71,11 @@ def test_model_describes_every_layer(client: TestClient) -> None:
 
 def test_unknown_model(client: TestClient) -> None:
     assert_error(client.get("/api/v1/model", params={"model": "nope"}), 404, "unknown_model")
-    assert_error(client.post("/api/v1/predict", params={"model": "nope"}, json={"pixels": pixels(0).tolist()}),
-                 404, "unknown_model")
+    assert_error(
+        client.post("/api/v1/predict", params={"model": "nope"}, json={"pixels": pixels(0).tolist()}),
+        404,
+        "unknown_model",
+    )
 
 
 def check_predict(body: dict, expected: int | None = None) -> None:
@@ -126,8 +148,9 @@ def test_predict_values_are_the_real_ones(client: TestClient, lenet) -> None:
     body = client.post("/api/v1/predict", json={"pixels": pixels(5).tolist()}).json()
     outputs = capture(lenet.model, torch.from_numpy(pixels(5))[None, None])
     for layer in body["layers"]:
-        np.testing.assert_array_equal(np.array(layer["values"], dtype=np.float32),
-                                      outputs[layer["name"]][0].numpy().reshape(-1))
+        np.testing.assert_array_equal(
+            np.array(layer["values"], dtype=np.float32), outputs[layer["name"]][0].numpy().reshape(-1)
+        )
 
 
 def test_trace_json_and_multipart(client: TestClient) -> None:
@@ -137,8 +160,11 @@ def test_trace_json_and_multipart(client: TestClient) -> None:
     assert body["receptive_field"][-1] == {"layer": "input", "box": [8, 6, 21, 19], "channels": None}
     assert body["computation"]["sum"] == pytest.approx(body["value"], abs=1e-5)
     assert np.array(body["gradient"]).shape == (28, 28)
-    r2 = client.post("/api/v1/trace", files={"image": ("7.png", png(draw_digit("7")), "image/png")},
-                     data={"layer": "fc1", "index": "5", "top": "3"})
+    r2 = client.post(
+        "/api/v1/trace",
+        files={"image": ("7.png", png(draw_digit("7")), "image/png")},
+        data={"layer": "fc1", "index": "5", "top": "3"},
+    )
     assert r2.status_code == 200, r2.text
     assert len(r2.json()["computation"]["top"]) == 3
 
@@ -203,8 +229,11 @@ def test_bad_input_is_a_json_4xx(client: TestClient, name: str, kwargs: dict, st
 
 
 def test_body_over_limit(client: TestClient) -> None:
-    assert_error(client.post("/api/v1/predict", content=b"x" * (9 * 1024 * 1024),
-                             headers={"content-type": "application/json"}), 413, "too_large")
+    assert_error(
+        client.post("/api/v1/predict", content=b"x" * (9 * 1024 * 1024), headers={"content-type": "application/json"}),
+        413,
+        "too_large",
+    )
 
 
 def test_unknown_route_and_method(client: TestClient) -> None:

@@ -19,8 +19,10 @@ PIXELS = pixels(0).tolist()
 
 def bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
     """A tiny PNG that declares a huge image (its IDAT is a few compressed zero rows)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * (width + 1) * 4, 9)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
@@ -93,15 +95,23 @@ CASES = [
     ("unit of wrong rank", "/api/v1/trace", {"json": {"pixels": PIXELS, "layer": "softmax", "index": [0, 1]}}, 422),
     ("float unit index", "/api/v1/trace", {"json": {"pixels": PIXELS, "layer": "fc2", "index": [1.5]}}, 422),
     ("huge top", "/api/v1/trace", {"json": {"pixels": PIXELS, "layer": "fc1", "index": [0], "top": 10**9}}, 422),
-    ("multipart trace bad index", "/api/v1/trace", {**upload(png(draw_digit("7"))),
-                                                   "data": {"layer": "conv1", "index": "a,b"}}, 422),
+    (
+        "multipart trace bad index",
+        "/api/v1/trace",
+        {**upload(png(draw_digit("7"))), "data": {"layer": "conv1", "index": "a,b"}},
+        422,
+    ),
     ("wrong content type", "/api/v1/predict", typed(b"pixels=1", "application/x-www-form-urlencoded"), 415),
     ("XML", "/api/v1/predict", typed(b"<pixels/>", "application/xml"), 415),
     ("empty JSON body", "/api/v1/predict", raw_json(""), 422),
     ("empty multipart", "/api/v1/predict", typed(b"", MULTIPART), 422),
     ("broken multipart", "/api/v1/predict", typed(b"--x\r\nnonsense", MULTIPART), 422),
-    ("raw image body over the image limit", "/api/v1/predict", typed(b"\x89PNG" + bytes(6 * 1024 * 1024), "image/png"),
-     413),
+    (
+        "raw image body over the image limit",
+        "/api/v1/predict",
+        typed(b"\x89PNG" + bytes(6 * 1024 * 1024), "image/png"),
+        413,
+    ),
     ("raw body that is not an image", "/api/v1/predict", typed(b"GIF89a nonsense", "image/gif"), 422),
     ("raw image body to trace (needs a unit)", "/api/v1/trace", typed(png(draw_digit("7")), "image/png"), 422),
     ("deeply nested JSON", "/api/v1/predict", raw_json("[" * 5000 + "]" * 5000), 422),
@@ -109,8 +119,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "path", "kwargs", "status"), CASES, ids=[c[0] for c in CASES])
-def test_hostile_input_is_a_clear_json_4xx(client: TestClient, name: str, path: str, kwargs: dict,
-                                          status: int) -> None:
+def test_hostile_input_is_a_clear_json_4xx(client: TestClient, name: str, path: str, kwargs: dict, status: int) -> None:
     response = client.post(path, **kwargs)
     assert response.status_code == status, response.text[:300]
     assert response.headers["content-type"].startswith("application/json")
@@ -124,13 +133,15 @@ def test_body_over_the_limit_streamed_without_length(client: TestClient) -> None
     def chunks():
         for _ in range(10):
             yield b"x" * (1024 * 1024)
+
     response = client.post("/api/v1/predict", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
 
 
 def test_body_over_the_limit_declared(client: TestClient) -> None:
-    response = client.post("/api/v1/predict", content=b"{}" * (5 * 1024 * 1024),
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/v1/predict", content=b"{}" * (5 * 1024 * 1024), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from httpx2 import Response
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from pydantic import BaseModel
 
 from app.core.samples import pixels
@@ -62,8 +62,9 @@ def test_predict_responses(client: TestClient, encoding: str) -> None:
     check(PredictResponse, client.post(f"/api/v1/predict?encoding={encoding}", files={"image": png(draw_digit())}))
 
 
-@pytest.mark.parametrize(("layer", "index"), [("conv1", [0, 3, 4]), ("pool2", [5, 2, 2]), ("flatten", [17]),
-                                               ("fc1", [3]), ("softmax", [7])])
+@pytest.mark.parametrize(
+    ("layer", "index"), [("conv1", [0, 3, 4]), ("pool2", [5, 2, 2]), ("flatten", [17]), ("fc1", [3]), ("softmax", [7])]
+)
 def test_trace_responses(client: TestClient, layer: str, index: list[int]) -> None:
     check(TraceResponse, client.post("/api/v1/trace", json={"pixels": DIGIT, "layer": layer, "index": index}))
 

@@ -23,17 +23,24 @@ def _bmp(size: tuple[int, int], shade: int) -> bytes:
 
 
 # schemathesis has no generator for BMP bodies: give it real BMPs and arbitrary bytes.
-register_media_type("image/bmp", st.one_of(
-    st.binary(max_size=512),
-    st.builds(_bmp, st.tuples(st.integers(1, 64), st.integers(1, 64)), st.integers(0, 255))))
+register_media_type(
+    "image/bmp",
+    st.one_of(
+        st.binary(max_size=512), st.builds(_bmp, st.tuples(st.integers(1, 64), st.integers(1, 64)), st.integers(0, 255))
+    ),
+)
 
 app = create_app(Settings(), Registry.load())
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 @schema.parametrize()
-@settings(max_examples=80, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
     # Every other check runs (no 5xx, declared status codes, content types, response schemas). Schema-valid
     # requests may still be semantically wrong — a layer name that does not exist, a blank image, a unit index past

@@ -17,9 +17,25 @@ SOAK_SECONDS = float(os.environ.get("CONVSCOPE_SOAK_SECONDS", "60"))
 def load(url: str, seconds: float, connections: int = 32) -> dict:
     """Run the load generator in a second process; it stops by itself after `seconds`."""
     out = subprocess.run(
-        [sys.executable, "-m", "bench.load", "--url", url, "--kind", "mixed", "--connections", str(connections),
-         "--duration", str(seconds)],
-        cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120, check=True)
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--url",
+            url,
+            "--kind",
+            "mixed",
+            "--connections",
+            str(connections),
+            "--duration",
+            str(seconds),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 

@@ -23,8 +23,16 @@ def presets() -> Response:
 def convolve(body: ConvolveRequest) -> Response:
     """Convolve one channel with a kernel (stride, padding), activate, pool and flatten: every map returned."""
     try:
-        result = lab.convolve(body.input, body.kernel, body.bias, body.stride, body.padding, body.activation,
-                              body.slope, lab.Pool(body.pool.type, body.pool.size, body.pool.stride))
+        result = lab.convolve(
+            body.input,
+            body.kernel,
+            body.bias,
+            body.stride,
+            body.padding,
+            body.activation,
+            body.slope,
+            lab.Pool(body.pool.type, body.pool.size, body.pool.stride),
+        )
     except lab.LabError as exc:
         raise ApiError(422, "invalid_settings", str(exc)) from exc
     return json_response(result)

@@ -32,6 +32,8 @@ from app.web.schemas.visualiser import (
 )
 
 router = APIRouter()
+
+
 def _input_body(schema: type[BaseModel], multipart_fields: dict[str, Any], raw: bool = False) -> dict[str, Any]:
     """OpenAPI request body for routes that take JSON, multipart or (raw) an image body, parsed by one reader."""
     raw_types = {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES} if raw else {}
@@ -62,8 +64,12 @@ def healthz(registry: RegistryDep) -> Response:
 @router.get("/api/v1/models", response_model=ModelList, tags=["models"])
 def list_models(registry: RegistryDep) -> Response:
     """Every model this server serves."""
-    return json_response({"default": registry.default,
-                  "models": [inspection.summary(registry.get(n), n == registry.default) for n in registry.names()]})
+    return json_response(
+        {
+            "default": registry.default,
+            "models": [inspection.summary(registry.get(n), n == registry.default) for n in registry.names()],
+        }
+    )
 
 
 @router.get("/api/v1/model", response_model=ModelInfo, responses=ERRORS, tags=["models"])
@@ -86,18 +92,27 @@ def _layer_list(lm: LoadedModel, layers: str | None) -> list[str] | None:
     return names
 
 
-@router.post("/api/v1/predict", response_model=PredictResponse, tags=["inference"],
-             responses={**ERRORS, 200: {"content": {BINARY_MEDIA_TYPE: {"schema": {"type": "string",
-                                                                                   "format": "binary"}}}}},
-             openapi_extra=_input_body(PredictRequest, {}, raw=True))
+@router.post(
+    "/api/v1/predict",
+    response_model=PredictResponse,
+    tags=["inference"],
+    responses={**ERRORS, 200: {"content": {BINARY_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra=_input_body(PredictRequest, {}, raw=True),
+)
 async def predict(
     request: Request,
     lm: ModelDep,
     settings: SettingsDep,
-    layers: Annotated[str | None, Query(max_length=1000, description="comma-separated layer names; empty for none; "
-                                         "omit for all")] = None,
-    encoding: Annotated[Encoding, Query(description="json: lists of numbers; f32: base64 little-endian float32 "
-                                        "with shape; binary: one frame of raw float32 (see the README)")] = "json",
+    layers: Annotated[
+        str | None, Query(max_length=1000, description="comma-separated layer names; empty for none; omit for all")
+    ] = None,
+    encoding: Annotated[
+        Encoding,
+        Query(
+            description="json: lists of numbers; f32: base64 little-endian float32 "
+            "with shape; binary: one frame of raw float32 (see the README)"
+        ),
+    ] = "json",
     steps: Annotated[bool, Query(description="include the preprocessing steps as images")] = True,
 ) -> Response:
     """Run the network on an image or 28×28 pixels; return the prediction and every intermediate value."""
@@ -108,17 +123,24 @@ async def predict(
     return Response(body, media_type=media_type)
 
 
-@router.post("/api/v1/trace", response_model=TraceResponse, responses=ERRORS, tags=["inference"],
-             openapi_extra=_input_body(TraceRequest, {"layer": {"type": "string"},
-                                                      "index": {"type": "string", "example": "3,4,5"}}))
+@router.post(
+    "/api/v1/trace",
+    response_model=TraceResponse,
+    responses=ERRORS,
+    tags=["inference"],
+    openapi_extra=_input_body(
+        TraceRequest, {"layer": {"type": "string"}, "index": {"type": "string", "example": "3,4,5"}}
+    ),
+)
 async def trace(request: Request, lm: ModelDep, settings: SettingsDep) -> Response:
     """Explain one unit: its value, receptive field in every earlier layer, arithmetic and input gradient."""
     fields, body = await read_fields(request, TraceRequest, settings.limits)
     try:
         lm.index(body.layer)
     except KeyError:
-        raise ApiError(422, "unknown_layer", f"Unknown layer {body.layer!r}; layers: "
-                       f"{', '.join(s.name for s in lm.specs)}.") from None
+        raise ApiError(
+            422, "unknown_layer", f"Unknown layer {body.layer!r}; layers: {', '.join(s.name for s in lm.specs)}."
+        ) from None
     pre = to_input(fields, settings.limits)
     try:
         return json_response(inspection.explain(lm, pre, body.layer, body.index, body.top))
@@ -127,19 +149,34 @@ async def trace(request: Request, lm: ModelDep, settings: SettingsDep) -> Respon
 
 
 @router.get("/api/v1/samples", response_model=SampleList, responses=ERRORS, tags=["samples"])
-def list_samples(lm: ModelDep,
-                 include_pixels: Annotated[bool, Query(description="include 28×28 pixels")] = False) -> Response:
+def list_samples(
+    lm: ModelDep, include_pixels: Annotated[bool, Query(description="include 28×28 pixels")] = False
+) -> Response:
     """Gallery of MNIST test digits: every class, and some the model gets wrong."""
     g = samples.gallery(lm)
-    return json_response({"samples": [
-        {"id": i, "label": label, "predicted": p, "correct": label == p, "png": f"/api/v1/samples/{i}.png",
-         **({"pixels": samples.pixels(i)} if include_pixels else {})}
-        for i, label, p in zip(g.ids, g.labels, g.predicted, strict=True)
-    ]})
+    return json_response(
+        {
+            "samples": [
+                {
+                    "id": i,
+                    "label": label,
+                    "predicted": p,
+                    "correct": label == p,
+                    "png": f"/api/v1/samples/{i}.png",
+                    **({"pixels": samples.pixels(i)} if include_pixels else {}),
+                }
+                for i, label, p in zip(g.ids, g.labels, g.predicted, strict=True)
+            ]
+        }
+    )
 
 
-@router.get("/api/v1/samples/{sample_id}.png", responses={200: {"content": {"image/png": {}}}, **ERRORS},
-            response_class=Response, tags=["samples"])
+@router.get(
+    "/api/v1/samples/{sample_id}.png",
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+    response_class=Response,
+    tags=["samples"],
+)
 def sample_png(sample_id: int) -> Response:
     """One MNIST test digit (any of the 10,000 by index) as a 28×28 PNG, light ink on dark."""
     try:

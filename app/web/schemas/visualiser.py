@@ -6,12 +6,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.layers import LayerKind, Role
+
 Pixel = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)]
 Row = Annotated[list[Pixel], Field(min_length=28, max_length=28)]
-Pixels = Annotated[list[Row], Field(min_length=28, max_length=28,
-                                   description="28 rows of 28 numbers in 0..1, light ink on dark, MNIST-normalised")]
-ImageString = Annotated[str, Field(min_length=1,
-                                   description="base64 image bytes or a data URL (data:image/png;base64,…)")]
+Pixels = Annotated[
+    list[Row],
+    Field(
+        min_length=28, max_length=28, description="28 rows of 28 numbers in 0..1, light ink on dark, MNIST-normalised"
+    ),
+]
+ImageString = Annotated[
+    str, Field(min_length=1, description="base64 image bytes or a data URL (data:image/png;base64,…)")
+]
 
 
 class InputBody(BaseModel):
@@ -38,7 +45,8 @@ class TraceRequest(InputBody):
 
     layer: str = Field(min_length=1, max_length=64, description="layer name, e.g. conv2")
     index: list[Annotated[int, Field(strict=True)]] = Field(
-        min_length=1, max_length=3, description="[c, y, x] on maps, [i] on vectors")
+        min_length=1, max_length=3, description="[c, y, x] on maps, [i] on vectors"
+    )
     top: int = Field(10, ge=1, le=1000, strict=True, description="how many dense contributions to list")
 
 
@@ -70,20 +78,24 @@ class ReceptiveFieldGeometry(BaseModel):
     size: int
     jump: int
     start: int
-    unflatten: list[int] | None = Field(None, description="flatten only: unit i is cell unravel(i, shape) of the "
-                                        "previous map, whose geometry applies")
+    unflatten: list[int] | None = Field(
+        None, description="flatten only: unit i is cell unravel(i, shape) of the previous map, whose geometry applies"
+    )
 
 
 class LayerInfo(BaseModel):
     """One layer of a served network."""
 
     name: str
-    kind: Literal["input", "conv", "relu", "tanh", "pool", "flatten", "linear", "softmax"]
-    role: Literal["input", "hidden", "logits", "probabilities"] = Field(
-        description="what the layer is to a reader: the input, a hidden layer, the logits or the probabilities")
+    kind: LayerKind
+    role: Role = Field(
+        description="what the layer is to a reader: the input, a hidden layer, the logits or the probabilities"
+    )
     shape: list[int]
-    channelwise: bool = Field(description="true when output channel c reads only input channel c (activations, "
-                                          "pooling); false for layers that mix channels (conv, linear, flatten)")
+    channelwise: bool = Field(
+        description="true when output channel c reads only input channel c (activations, "
+        "pooling); false for layers that mix channels (conv, linear, flatten)"
+    )
     hyper: dict[str, int | str]
     parameters: int
     weight_shape: list[int] | None = None
@@ -131,7 +143,7 @@ class LayerValues(BaseModel):
     """A layer's output for the input: values flat in row-major (C, H, W) order."""
 
     name: str
-    kind: str
+    kind: LayerKind
     shape: list[int]
     values: list[float] | EncodedArray
 
@@ -170,7 +182,7 @@ class TraceResponse(BaseModel):
 
     model: str
     layer: str
-    kind: str
+    kind: LayerKind
     index: list[int]
     value: float
     prediction: int

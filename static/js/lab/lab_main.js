@@ -1,6 +1,6 @@
 // The convolution lab: input → kernel (stride, padding) → activation → pooling → flattening, softmax and losses.
-import { getLabPresets, getModel, postJson, predict } from "../api.js";
-import { DrawPad } from "../draw.js";
+import { getLabPresets, getModel, postJson, predict } from "../shared/api.js";
+import { DrawPad } from "../shared/draw.js";
 import { KernelEditor } from "./kernel_editor.js";
 import { MapView, fmt, windowMarks } from "./maps.js";
 import { SoftmaxPanel } from "./softmax.js";

@@ -1,5 +1,5 @@
 // Lab map rendering: small maps as tables with their numbers, large ones as canvas heatmaps; hover → cell.
-import { diverging, legend, maxAbs } from "../colors.js";
+import { diverging, legend, maxAbs } from "../shared/colors.js";
 
 const NUMBERS_UP_TO = 12; // maps up to 12×12 show their numbers
 

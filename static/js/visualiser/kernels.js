@@ -1,5 +1,5 @@
 // The learned convolution kernels (weights) of a conv layer, one small heatmap per kernel slice.
-import { diverging, legend, maxAbs } from "./colors.js";
+import { diverging, legend, maxAbs } from "../shared/colors.js";
 
 export function renderKernels(container, layer) {
   const [out, inC, k] = layer.weight_shape;

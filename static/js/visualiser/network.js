@@ -1,6 +1,6 @@
 // Layer rendering: every layer in forward order, each map its own <canvas> heatmap, repainted from real values.
-import { CONFIG, LAYER_NOTES } from "./config.js";
-import { diverging, greyscale, legend, maxAbs } from "./colors.js";
+import { CONFIG, LAYER_NOTES } from "../shared/config.js";
+import { diverging, greyscale, legend, maxAbs } from "../shared/colors.js";
 
 const fmtShape = (shape) => shape.join("×");
 

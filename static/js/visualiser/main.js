@@ -1,7 +1,7 @@
 // Wires the page: drawing → live predictions (one request in flight, latest wins) → layers, prediction, tracing.
-import { getModel, getModels, getSamples, predict, trace } from "./api.js";
+import { getModel, getModels, getSamples, predict, trace } from "../shared/api.js";
 import { renderDetail } from "./detail.js";
-import { DrawPad } from "./draw.js";
+import { DrawPad } from "../shared/draw.js";
 import { loadImage, renderGallery, renderSteps, setupUpload, showSeen } from "./input_panel.js";
 import { renderKernels } from "./kernels.js";
 import { NetworkView } from "./network.js";

@@ -1,8 +1,8 @@
 // Tracing: select a unit (hover, tap, focus + arrows), light up its receptive field in every earlier layer,
 // draw rays to its direct inputs coloured by contribution, and ask the API for its arithmetic and gradient.
-import { CONFIG } from "./config.js";
-import { diverging, maxAbs } from "./colors.js";
-import { regions } from "./geometry.js";
+import { CONFIG } from "../shared/config.js";
+import { diverging, maxAbs } from "../shared/colors.js";
+import { regions } from "../shared/geometry.js";
 
 export class Tracer {
   constructor({ view, panel, rays, onTrace }) {

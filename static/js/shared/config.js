@@ -1,19 +1,7 @@
-// Central configuration: colours, sizes and timings shared by every module.
+// Central configuration: sizes and timings shared by every module (colours live in colors.js).
 export const CONFIG = {
   api: "/api/v1",
-  // Diverging scale for signed values: blue (negative) → white (zero) → red (positive).
-  colors: {
-    negative: [49, 104, 196],
-    zero: [255, 255, 255],
-    positive: [214, 69, 40],
-    ink: [255, 255, 255], // input pixels: MNIST's light ink on black
-    paper: [0, 0, 0],
-    rf: "#f5b700",
-    rfFill: "rgba(245, 183, 0, 0.18)",
-    selected: "#111",
-    rayNeutral: "rgba(90, 90, 90, 0.35)",
-  },
-  // Displayed size of one map, in CSS px, by layer kind and spatial size.
+  // Displayed size of one map, in CSS px, by its spatial size.
   mapSize(shape) {
     const side = shape[shape.length - 1];
     if (side >= 28) return 112;
@@ -30,16 +18,6 @@ export const CONFIG = {
   },
   traceDebounceMs: 60,
   topContributions: 10,
-  pad: { size: 280, brush: 18, ink: "#111", paper: "#fff", upload: 112 }, // upload: px per side sent live
-};
-
-export const LAYER_NOTES = {
-  input: "The 28×28 image the network is given: one number per pixel, 0 (black) to 1 (white).",
-  conv: "Convolution: each map slides one small learned kernel over the layer below, multiplying and adding.",
-  relu: "ReLU keeps positive values and turns negative ones into 0.",
-  tanh: "tanh squashes every value into −1…1.",
-  pool: "Pooling shrinks each map, keeping the largest (max) or the mean (avg) of each window.",
-  flatten: "Flatten lays the pooled maps out as one long vector (channel by channel, row by row).",
-  linear: "Fully connected: every unit is a weighted sum of all units below, plus a bias.",
-  softmax: "Softmax turns the 10 scores (logits) into probabilities that add up to 1.",
+  pad: { brush: 18, upload: 112 }, // brush: CSS px; upload: px per side sent live
+  savedInputKey: "convscope:input", // sessionStorage: the visualiser's last input, where the lab starts from
 };

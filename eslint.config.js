@@ -8,6 +8,11 @@ export default [
   {
     files: ["static/js/**/*.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.browser } },
+    rules: {
+      // One concern per file and functions that fit on a screen.
+      "max-lines": ["error", { max: 400, skipBlankLines: true, skipComments: true }],
+      "max-lines-per-function": ["error", { max: 60, skipBlankLines: true, skipComments: true }],
+    },
   },
   {
     files: ["tests/js/**/*.mjs", "eslint.config.js"],

@@ -35,14 +35,14 @@ export function anchor(layers, index, unit) {
 }
 
 /** Geometry of layer dst in the coordinates of layer src (both spatial), derived from their input geometries. */
-export function relative(src, dst) {
+function relative(src, dst) {
   const a = src.receptive_field;
   const b = dst.receptive_field;
   return { size: (b.size - a.size) / a.jump + 1, jump: b.jump / a.jump, start: (b.start - a.start) / a.jump };
 }
 
 /** Inclusive [lo, hi] that unit i covers along one axis, clipped to 0…limit − 1. */
-export function span(geo, i, limit) {
+function span(geo, i, limit) {
   const lo = geo.start + i * geo.jump;
   return [Math.max(lo, 0), Math.min(lo + geo.size - 1, limit - 1)];
 }

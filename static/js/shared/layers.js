@@ -16,7 +16,7 @@ export const LAYER_NOTES = {
 export const ACTIVATION_RULES = { relu: "max(0, x)", tanh: "tanh(x)" };
 
 /** Kinds whose units are a weighted sum plus a bias (the activation after them is shown with them). */
-export const WEIGHTED_KINDS = ["conv", "linear"];
+const WEIGHTED_KINDS = ["conv", "linear"];
 
 /** The lab's activation choices as the page names them. */
 export const LAB_ACTIVATIONS = {

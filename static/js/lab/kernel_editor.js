@@ -1,4 +1,5 @@
-// The kernel editor: classic presets, the trained network's own conv1 kernels, and cell-by-cell editing.
+// The kernel editor: classic presets, the trained network's own first-layer kernels, and cell-by-cell editing.
+import { esc } from "../shared/escape.js";
 
 export class KernelEditor {
   constructor({ select, sizeSelect, grid, onChange }) {
@@ -12,11 +13,11 @@ export class KernelEditor {
     sizeSelect.addEventListener("change", () => this.resize(Number(sizeSelect.value)));
   }
 
-  /** kernels: {name: rows}; networkKernels: conv1 weights of the trained model as [[rows], …]. */
-  setPresets(kernels, networkKernels) {
+  /** kernels: {name: rows}; network: {name, kernels} with the trained first conv layer's kernels as [[rows], …]. */
+  setPresets(kernels, network) {
     this.presets = { ...kernels };
-    networkKernels.forEach((k, i) => { this.presets[`trained conv1 kernel ${i}`] = k; });
-    this.select.innerHTML = Object.keys(this.presets).map((n) => `<option>${n}</option>`).join("")
+    network.kernels.forEach((k, i) => { this.presets[`trained ${network.name} kernel ${i}`] = k; });
+    this.select.innerHTML = Object.keys(this.presets).map((n) => `<option>${esc(n)}</option>`).join("")
       + "<option value=\"custom\">custom (edit the cells)</option>";
   }
 

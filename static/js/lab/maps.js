@@ -1,9 +1,10 @@
 // Lab map rendering: small maps as tables with their numbers, large ones as canvas heatmaps; hover → cell.
-import { diverging, legend, maxAbs } from "../colors.js";
+import { diverging, legend, maxAbs, rgbCss } from "../shared/colors.js";
+import { compact } from "../shared/format.js";
+import { flatIndex } from "../shared/geometry.js";
+import { paintMap } from "../shared/heatmap.js";
 
 const NUMBERS_UP_TO = 12; // maps up to 12×12 show their numbers
-
-const fmt = (v) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /** One map on the page: render() draws values, mark() outlines cells in place (hovering never re-renders). */
 export class MapView {
@@ -42,51 +43,52 @@ export class MapView {
     this.container.dataset.sum = flat.reduce((a, b) => a + b, 0).toFixed(6);
     this.container.replaceChildren();
     this.marked = [];
-    if (this.h <= NUMBERS_UP_TO && this.w <= NUMBERS_UP_TO) {
-      const table = document.createElement("table");
-      table.className = "lab-grid";
-      this.cells = [];
-      for (let y = 0; y < this.h; y++) {
-        const tr = document.createElement("tr");
-        for (let x = 0; x < this.w; x++) {
-          const td = document.createElement("td");
-          const v = values[y][x];
-          const [cr, cg, cb] = diverging(v, r);
-          td.style.background = `rgb(${cr | 0},${cg | 0},${cb | 0})`;
-          td.textContent = fmt(v);
-          Object.assign(td.dataset, { y, x, value: v });
-          if (onCell) td.tabIndex = 0;
-          tr.append(td);
-          this.cells.push(td);
-        }
-        table.append(tr);
-      }
-      this.container.append(table);
-    } else {
-      this.cells = null;
-      const canvas = document.createElement("canvas");
-      canvas.width = this.w;
-      canvas.height = this.h;
-      canvas.className = "lab-canvas";
-      if (onCell) canvas.tabIndex = 0;
-      const scale = Math.max(3, Math.floor(196 / Math.max(this.h, this.w)));
-      canvas.style.width = `${this.w * scale}px`;
-      canvas.style.height = `${this.h * scale}px`;
-      const ctx = canvas.getContext("2d");
-      const img = ctx.createImageData(this.w, this.h);
-      flat.forEach((v, i) => {
-        const [cr, cg, cb] = diverging(v, r);
-        img.data.set([cr, cg, cb, 255], i * 4);
-      });
-      ctx.putImageData(img, 0, 0);
-      this.wrap = document.createElement("div");
-      this.wrap.className = "lab-canvas-wrap";
-      this.wrap.append(canvas);
-      this.container.append(this.wrap);
-    }
+    if (this.h <= NUMBERS_UP_TO && this.w <= NUMBERS_UP_TO) this.#renderTable(values, r, Boolean(onCell));
+    else this.#renderCanvas(flat, r, Boolean(onCell));
     this.container.append(legend("signed", r));
     this.base = marks;
     this.mark({});
+  }
+
+  /** A small map: a table of coloured cells with their numbers. */
+  #renderTable(values, r, focusable) {
+    const table = document.createElement("table");
+    table.className = "lab-grid";
+    this.cells = [];
+    this.wrap = null;
+    for (let y = 0; y < this.h; y++) {
+      const tr = document.createElement("tr");
+      for (let x = 0; x < this.w; x++) {
+        const td = document.createElement("td");
+        const v = values[y][x];
+        td.style.background = rgbCss(diverging(v, r));
+        td.textContent = compact(v);
+        Object.assign(td.dataset, { y, x, value: v });
+        if (focusable) td.tabIndex = 0;
+        tr.append(td);
+        this.cells.push(td);
+      }
+      table.append(tr);
+    }
+    this.container.append(table);
+  }
+
+  /** A large map: a canvas heatmap, one pixel per cell, scaled up to about 196 CSS px. */
+  #renderCanvas(flat, r, focusable) {
+    this.cells = null;
+    const canvas = document.createElement("canvas");
+    canvas.width = this.w;
+    canvas.height = this.h;
+    canvas.className = "lab-canvas";
+    if (focusable) canvas.tabIndex = 0;
+    const scale = Math.max(3, Math.floor(196 / Math.max(this.h, this.w)));
+    canvas.style.width = `${this.w * scale}px`;
+    canvas.style.height = `${this.h * scale}px`;
+    paintMap(canvas, flat, 0, flat.length, r);
+    this.wrap = document.createElement("div");
+    this.wrap.className = "lab-canvas-wrap";
+    this.wrap.append(canvas);
+    this.container.append(this.wrap);
   }
 
   /** Outline cells: {"y,x": className}, on top of the marks given at render time. */
@@ -99,7 +101,7 @@ export class MapView {
     for (const [key, cls] of Object.entries({ ...this.base, ...marks })) {
       const [y, x] = key.split(",").map(Number);
       if (this.cells) {
-        const td = this.cells[y * this.w + x];
+        const td = this.cells[flatIndex([this.h, this.w], [y, x])];
         td.className = cls;
         this.marked.push(td);
       } else {
@@ -115,13 +117,3 @@ export class MapView {
     }
   }
 }
-
-/** Marks for a window [y0, x0, y1, x1] (inclusive), plus an optional winner cell. */
-export function windowMarks([y0, x0, y1, x1], winner = null) {
-  const marks = {};
-  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) marks[`${y},${x}`] = "in-window";
-  if (winner) marks[`${winner[0]},${winner[1]}`] = "winner";
-  return marks;
-}
-
-export { fmt };

@@ -1,5 +1,7 @@
 // Softmax and cross-entropy: edit scores, pick the true label, compare cross-entropy with mean squared error.
-import { fmt } from "./maps.js";
+import { PALETTE, rgbCss } from "../shared/colors.js";
+import { esc } from "../shared/escape.js";
+import { compact } from "../shared/format.js";
 
 export class SoftmaxPanel {
   constructor({ scoresEl, labelEl, outEl, chart, compute }) {
@@ -32,14 +34,14 @@ export class SoftmaxPanel {
     const label = Number(this.labelEl.value);
     const r = await this.compute(scores, label);
     const rows = r.probabilities.map((p, i) => `<tr class="${i === label ? "sel" : ""}"><td>${i}</td>
-      <td>${fmt(r.scores[i])}</td><td>${r.exponentials[i].toFixed(4)}</td><td>${p.toFixed(4)}</td>
-      <td>${r.one_hot[i]}</td></tr>`).join("");
+      <td>${esc(compact(r.scores[i]))}</td><td>${r.exponentials[i].toFixed(4)}</td><td>${p.toFixed(4)}</td>
+      <td>${esc(r.one_hot[i])}</td></tr>`).join("");
     this.outEl.innerHTML = `<table class="contrib"><thead><tr><th>digit</th><th>score</th><th>e^(score − max)</th>
       <th>probability</th><th>true</th></tr></thead><tbody>${rows}</tbody></table>
       <p class="eq">cross-entropy = −ln p(${label}) = −ln ${r.probabilities[label].toFixed(4)} =
-        <b data-role="ce" data-value="${r.cross_entropy}">${r.cross_entropy.toFixed(4)}</b><br>
-        mean squared error vs one-hot = <b data-role="mse" data-value="${r.mse}">${r.mse.toFixed(4)}</b></p>
-      <p class="muted">${r.note}.</p>`;
+        <b data-role="ce" data-value="${esc(r.cross_entropy)}">${r.cross_entropy.toFixed(4)}</b><br>
+        mean squared error vs one-hot = <b data-role="mse" data-value="${esc(r.mse)}">${r.mse.toFixed(4)}</b></p>
+      <p class="muted">${esc(r.note)}.</p>`;
     this.#chart(r.sweep, r.probabilities[label]);
   }
 
@@ -53,13 +55,13 @@ export class SoftmaxPanel {
     const maxY = Math.max(...sweep.cross_entropy);
     const px = (p) => pad + p * (w - 2 * pad);
     const py = (v) => h - pad - (v / maxY) * (h - 2 * pad);
-    ctx.strokeStyle = "#999";
+    ctx.strokeStyle = PALETTE.chartAxis;
     ctx.beginPath();
     ctx.moveTo(pad, pad / 2);
     ctx.lineTo(pad, h - pad);
     ctx.lineTo(w - pad / 2, h - pad);
     ctx.stroke();
-    ctx.fillStyle = "#555";
+    ctx.fillStyle = PALETTE.chartText;
     ctx.font = "11px system-ui, sans-serif";
     ctx.fillText("p(true class) →", w - 110, h - 8);
     ctx.fillText("0", pad - 4, h - 14);
@@ -74,9 +76,9 @@ export class SoftmaxPanel {
       ctx.fillStyle = color;
       ctx.fillText(name, w - 150, y);
     };
-    line(sweep.cross_entropy, "#d64528", "cross-entropy", 30);
-    line(sweep.mse, "#3168c4", "mean squared error", 46);
-    ctx.strokeStyle = "#111";
+    line(sweep.cross_entropy, rgbCss(PALETTE.positive), "cross-entropy", 30);
+    line(sweep.mse, rgbCss(PALETTE.negative), "mean squared error", 46);
+    ctx.strokeStyle = PALETTE.chartMarker;
     ctx.setLineDash([4, 3]);
     ctx.beginPath();
     ctx.moveTo(px(current), pad / 2);

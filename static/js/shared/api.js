@@ -1,7 +1,7 @@
 // API client: predictions (binary float32 frames), traces, model description, samples and the lab.
 import { CONFIG } from "./config.js";
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
     this.status = status;
@@ -10,7 +10,7 @@ export class ApiError extends Error {
 }
 
 /** The page serves one model at a time, chosen by ?model=NAME in its address (the default model otherwise). */
-export function currentModel() {
+function currentModel() {
   return new URLSearchParams(window.location.search).get("model");
 }
 

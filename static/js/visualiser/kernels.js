@@ -1,5 +1,16 @@
 // The learned convolution kernels (weights) of a conv layer, one small heatmap per kernel slice.
-import { diverging, legend, maxAbs } from "./colors.js";
+import { legend, maxAbs } from "../shared/colors.js";
+import { paintMap } from "../shared/heatmap.js";
+
+function kernelCanvas(weights, offset, k, range, o, i) {
+  const canvas = document.createElement("canvas");
+  canvas.width = k;
+  canvas.height = k;
+  canvas.className = "kernel";
+  canvas.title = `kernel for output channel ${o}, input channel ${i}`;
+  paintMap(canvas, weights, offset, k * k, range);
+  return canvas;
+}
 
 export function renderKernels(container, layer) {
   const [out, inC, k] = layer.weight_shape;
@@ -8,21 +19,7 @@ export function renderKernels(container, layer) {
   const rows = [];
   for (let o = 0; o < out; o++) {
     const cells = [];
-    for (let i = 0; i < inC; i++) {
-      const canvas = document.createElement("canvas");
-      canvas.width = k;
-      canvas.height = k;
-      canvas.className = "kernel";
-      canvas.title = `kernel for output channel ${o}, input channel ${i}`;
-      const ctx = canvas.getContext("2d");
-      const img = ctx.createImageData(k, k);
-      for (let j = 0; j < k * k; j++) {
-        const rgb = diverging(w[((o * inC + i) * k * k) + j], r);
-        img.data.set([rgb[0], rgb[1], rgb[2], 255], j * 4);
-      }
-      ctx.putImageData(img, 0, 0);
-      cells.push(canvas);
-    }
+    for (let i = 0; i < inC; i++) cells.push(kernelCanvas(w, (o * inC + i) * k * k, k, r, o, i));
     const row = document.createElement("div");
     row.className = "kernel-row";
     const label = document.createElement("span");

@@ -1,4 +1,6 @@
 // The prediction: the top digit, large, and all ten probabilities as bars (announced via aria-live).
+import { percent } from "../shared/format.js";
+
 export class PredictionView {
   constructor({ digit, confidence, bars }) {
     this.digit = digit;
@@ -15,12 +17,12 @@ export class PredictionView {
 
   show(prediction, probabilities) {
     this.digit.textContent = String(prediction);
-    this.#mini(String(prediction), `${(probabilities[prediction] * 100).toFixed(0)}%`);
+    this.#mini(String(prediction), percent(probabilities[prediction], 0));
     this.confidence.textContent = `${(probabilities[prediction] * 100).toFixed(1)} % sure`;
     this.items.forEach((li, d) => {
       const p = probabilities[d];
       li.querySelector("i").style.width = `${(p * 100).toFixed(2)}%`;
-      li.querySelector(".p").textContent = `${(p * 100).toFixed(1)}%`;
+      li.querySelector(".p").textContent = percent(p);
       li.classList.toggle("top", d === prediction);
       li.setAttribute("aria-label", `digit ${d}: ${(p * 100).toFixed(1)} percent`);
     });

@@ -1,14 +1,7 @@
 // The input side: upload (picker and drag-and-drop), the sample gallery, and what the network sees.
-import { paintMap } from "./network.js";
-
-function loadImage(src) {
-  return new Promise((resolve, reject) => {
-    const img = new Image();
-    img.onload = () => resolve(img);
-    img.onerror = () => reject(new Error("That file is not an image the browser can show."));
-    img.src = src;
-  });
-}
+import { loadImage } from "../shared/dom.js";
+import { esc } from "../shared/escape.js";
+import { paintMap } from "../shared/heatmap.js";
 
 /** Wire the file input and the drop zone; onFile(file, image) gets the file and a decoded preview. */
 export function setupUpload(input, dropZone, onFile, onError) {
@@ -44,21 +37,39 @@ export function renderGallery(container, samples, onPick) {
     b.dataset.sampleId = s.id;
     b.title = s.correct ? `a ${s.label}` : `a ${s.label} that the network reads as ${s.predicted}`;
     b.setAttribute("aria-label", `Sample digit ${s.label}${s.correct ? "" : `, misread as ${s.predicted}`}`);
-    b.innerHTML = `<img src="${s.png}" alt="" width="28" height="28"><span>${s.label}${s.correct ? "" : `→${s.predicted}`}</span>`;
+    b.innerHTML = `<img src="${esc(s.png)}" alt="" width="28" height="28"><span>${esc(s.label)}${
+      s.correct ? "" : `→${esc(s.predicted)}`}</span>`;
     b.addEventListener("click", () => onPick(s));
     container.append(b);
   }
 }
 
+/** Paint the 28×28 input the network was given (rows of 0…1) into a canvas of the same size. */
 export function showSeen(canvas, input) {
-  paintMap(canvas, Float32Array.from(input.flat()), 0, 784, null);
+  const pixels = Float32Array.from(input.flat());
+  paintMap(canvas, pixels, 0, pixels.length, null);
 }
 
+/** The preprocessing steps the server reports (name, description, shape, PNG), or a line saying there were none. */
 export function renderSteps(list, steps) {
-  list.innerHTML = steps.length
-    ? steps.map((s) => `<li><img src="${s.png}" alt="${s.name}"><div><b>${s.name}</b> ${s.description}
-        <small>${s.shape.join("×")}</small></div></li>`).join("")
-    : "<li>The input was given as 28×28 pixels: no preprocessing.</li>";
+  const step = (s) => `<li><img src="${esc(s.png)}" alt="${esc(s.name)}"><div><b>${esc(s.name)}</b> ${esc(s.description)}
+    <small>${esc(s.shape.join("×"))}</small></div></li>`;
+  list.innerHTML = steps.length ? steps.map(step).join("") : "<li>The input was given as 28×28 pixels: no preprocessing.</li>";
 }
 
-export { loadImage };
+/** MNIST pixels (light on dark) as a dark-on-light image for the pad, so the user can draw over it. */
+export function padImageFromPixels(pixels) {
+  const h = pixels.length;
+  const w = pixels[0].length;
+  const c = document.createElement("canvas");
+  c.width = w;
+  c.height = h;
+  const ctx = c.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  pixels.flat().forEach((v, i) => {
+    const g = Math.round(255 * (1 - v));
+    img.data.set([g, g, g, 255], i * 4);
+  });
+  ctx.putImageData(img, 0, 0);
+  return c;
+}

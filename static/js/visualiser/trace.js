@@ -1,8 +1,8 @@
 // Tracing: select a unit (hover, tap, focus + arrows), light up its receptive field in every earlier layer,
 // draw rays to its direct inputs coloured by contribution, and ask the API for its arithmetic and gradient.
-import { CONFIG } from "./config.js";
-import { diverging, maxAbs } from "./colors.js";
-import { regions } from "./geometry.js";
+import { PALETTE, diverging, maxAbs, rgbCss } from "../shared/colors.js";
+import { CONFIG } from "../shared/config.js";
+import { cellBox, isSpatial, regions, unravel } from "../shared/geometry.js";
 
 export class Tracer {
   constructor({ view, panel, rays, onTrace }) {
@@ -91,10 +91,11 @@ export class Tracer {
     this.#hide();
     this.#mark(name, unit, "unit-cursor");
     for (const r of regs) this.#showRegion(r);
-    const rf = this.view.entry("input").rfInput;
-    const box = index === 0 ? [unit[2], unit[1], unit[2], unit[1]] : regs.at(-1).box;
+    const input = this.view.inputEntry();
+    const rf = input.rfInput;
+    const box = this.layers[index].role === "input" ? cellBox(unit) : regs.at(-1).box;
     rf.dataset.box = box.join(",");
-    this.#place(rf, box, 28, 28);
+    this.#place(rf, box, input.cols, input.rows);
     rf.hidden = false;
     this.shown.push(rf);
     this.#paintRays(rays);
@@ -114,8 +115,7 @@ export class Tracer {
     this.token++;
     this.#hide();
     this.#drawRays();
-    const grad = this.view.entry("input").gradEl;
-    grad.hidden = true;
+    this.view.inputEntry().gradEl.hidden = true;
     this.onTrace(null, null);
   }
 
@@ -173,11 +173,11 @@ export class Tracer {
   }
 
   #showGradient(gradient) {
-    const grad = this.view.entry("input").gradEl;
+    const grad = this.view.inputEntry().gradEl;
     const flat = Float32Array.from(gradient.flat());
     const r = maxAbs(flat);
     const ctx = grad.getContext("2d");
-    const img = ctx.createImageData(28, 28);
+    const img = ctx.createImageData(grad.width, grad.height);
     for (let i = 0; i < flat.length; i++) {
       const rgb = diverging(flat[i], r);
       img.data.set([rgb[0], rgb[1], rgb[2], r > 0 ? Math.round(255 * Math.min(1, Math.abs(flat[i]) / r)) : 0], i * 4);
@@ -189,9 +189,9 @@ export class Tracer {
 
   /** Targets of the rays: [{name, unit, weight}] for the selected unit's direct inputs. */
   #targets() {
-    const { index, unit } = this.selected;
+    const { index } = this.selected;
     const layer = this.layers[index];
-    if (index === 0) return [];
+    if (layer.role === "input") return [];
     const prev = this.layers[index - 1];
     const comp = this.trace ? this.trace.computation : null;
     if (layer.kind === "linear") {
@@ -216,7 +216,7 @@ export class Tracer {
   }
 
   #vectorUnit(layer, i) {
-    return layer.shape.length === 3 ? [Math.floor(i / (layer.shape[1] * layer.shape[2])), 0, 0] : [i];
+    return isSpatial(layer) ? unravel(layer.shape, i) : [i];
   }
 
   #center(name, unit, origin) {
@@ -259,9 +259,7 @@ export class Tracer {
       const { from, to } = t;
       const strength = t.weight === null ? 0.5 : Math.abs(t.weight) / scale;
       const rgb = t.weight === null ? null : diverging(t.weight, scale);
-      ctx.strokeStyle = rgb
-        ? `rgba(${rgb[0] | 0},${rgb[1] | 0},${rgb[2] | 0},${0.35 + 0.65 * strength})`
-        : CONFIG.colors.rayNeutral;
+      ctx.strokeStyle = rgb ? rgbCss(rgb, 0.35 + 0.65 * strength) : PALETTE.rayNeutral;
       ctx.lineWidth = 0.75 + 2.5 * strength;
       ctx.beginPath();
       ctx.moveTo(...from);

@@ -1,4 +1,6 @@
 // Drawing pad: mouse, touch and pen through pointer events; brush size, eraser, undo and clear.
+import { greyBmp } from "./bmp.js";
+import { PALETTE } from "./colors.js";
 import { CONFIG } from "./config.js";
 
 export class DrawPad {
@@ -54,7 +56,7 @@ export class DrawPad {
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
     ctx.lineWidth = stroke.width;
-    ctx.strokeStyle = stroke.erase ? CONFIG.pad.paper : CONFIG.pad.ink;
+    ctx.strokeStyle = stroke.erase ? PALETTE.padPaper : PALETTE.padInk;
     ctx.fillStyle = ctx.strokeStyle;
     const pts = stroke.points;
     if (pts.length === 1) {
@@ -71,7 +73,7 @@ export class DrawPad {
 
   #redraw() {
     const { ctx, canvas } = this;
-    ctx.fillStyle = CONFIG.pad.paper;
+    ctx.fillStyle = PALETTE.padPaper;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     if (this.background) ctx.drawImage(this.background, 0, 0, canvas.width, canvas.height);
     for (const s of this.strokes) this.#drawStroke(s);
@@ -120,32 +122,4 @@ export class DrawPad {
     this.smallCtx.drawImage(this.canvas, 0, 0, side, side);
     return greyBmp(this.smallCtx.getImageData(0, 0, side, side));
   }
-}
-
-/** An 8-bit greyscale, top-down BMP (BITMAPINFOHEADER and a grey palette) from RGBA image data. */
-export function greyBmp({ width, height, data }) {
-  const row = (width + 3) & ~3;
-  const offset = 14 + 40 + 1024;
-  const buf = new ArrayBuffer(offset + row * height);
-  const v = new DataView(buf);
-  const bytes = new Uint8Array(buf);
-  bytes[0] = 0x42; // "B"
-  bytes[1] = 0x4d; // "M"
-  v.setUint32(2, buf.byteLength, true);
-  v.setUint32(10, offset, true);
-  v.setUint32(14, 40, true);
-  v.setInt32(18, width, true);
-  v.setInt32(22, -height, true); // negative: rows run top to bottom
-  v.setUint16(26, 1, true);
-  v.setUint16(28, 8, true);
-  v.setUint32(34, row * height, true);
-  v.setUint32(46, 256, true);
-  for (let i = 0; i < 256; i++) bytes.set([i, i, i, 0], 54 + i * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = (y * width + x) * 4;
-      bytes[offset + y * row + x] = (data[p] * 299 + data[p + 1] * 587 + data[p + 2] * 114) / 1000;
-    }
-  }
-  return new Blob([buf], { type: "image/bmp" });
 }

@@ -1,8 +1,13 @@
 // Layer rendering: every layer in forward order, each map its own <canvas> heatmap, repainted from real values.
-import { CONFIG, LAYER_NOTES } from "./config.js";
-import { diverging, greyscale, legend, maxAbs } from "./colors.js";
+import { legend, maxAbs } from "../shared/colors.js";
+import { CONFIG } from "../shared/config.js";
+import { esc } from "../shared/escape.js";
+import { flatIndex, isSpatial, unravel } from "../shared/geometry.js";
+import { paintMap } from "../shared/heatmap.js";
+import { LAYER_NOTES, isPerDigit, layerWithRole } from "../shared/layers.js";
 
 const fmtShape = (shape) => shape.join("×");
+const legendKind = (layer) => (layer.role === "input" ? "input" : "signed");
 
 export class NetworkView {
   constructor(container, model) {
@@ -19,22 +24,8 @@ export class NetworkView {
     const row = document.createElement("section");
     row.className = `layer kind-${layer.kind}`;
     row.dataset.layerRow = layer.name;
-    const title = layer.name === "fc3" ? "fc3 · logits" : layer.name;
-    const head = document.createElement("header");
-    head.innerHTML = `<h3>${title}</h3><span class="kind">${layer.kind}</span>
-      <span class="shape" title="output shape">${fmtShape(layer.shape)}</span>${hyperText(layer)}`;
-    const legendEl = legend(layer.kind === "input" ? "input" : "signed", 1);
-    head.append(legendEl);
-    if (layer.kind === "conv") {
-      const btn = document.createElement("button");
-      btn.type = "button";
-      btn.className = "small";
-      btn.textContent = "Show kernels";
-      btn.setAttribute("aria-expanded", "false");
-      btn.dataset.kernelsFor = layer.name;
-      head.append(btn);
-    }
-    row.append(head);
+    const entry = { row, canvases: [], legendEl: legend(legendKind(layer), 1), cols: 0, rows: 0, layer };
+    row.append(header(layer, entry.legendEl));
     const note = document.createElement("p");
     note.className = "note";
     note.textContent = LAYER_NOTES[layer.kind] || "";
@@ -42,29 +33,8 @@ export class NetworkView {
     const maps = document.createElement("div");
     maps.className = "maps";
     row.append(maps);
-    const entry = { row, canvases: [], legendEl, cols: 0, rows: 0, layer };
-    if (layer.shape.length === 3) {
-      const [channels, h, w] = layer.shape;
-      const size = CONFIG.mapSize(layer.shape);
-      for (let c = 0; c < channels; c++) maps.append(this.#mapElement(layer, c, w, h, size, size, entry));
-      entry.cols = w;
-      entry.rows = h;
-    } else {
-      const n = layer.shape[0];
-      const cols = CONFIG.vectorColumns(n);
-      const rows = Math.ceil(n / cols);
-      entry.cols = cols;
-      entry.rows = rows;
-      maps.append(this.#mapElement(layer, 0, cols, rows, cols * CONFIG.vectorCell, rows * CONFIG.vectorCell, entry));
-      maps.classList.add("vector");
-      if (layer.kind === "softmax" || layer.name === "fc3") {
-        const labels = document.createElement("div");
-        labels.className = "digit-labels";
-        labels.style.width = `${cols * CONFIG.vectorCell}px`;
-        labels.innerHTML = Array.from({ length: n }, (_, i) => `<span>${i}</span>`).join("");
-        maps.append(labels);
-      }
-    }
+    if (isSpatial(layer)) this.#buildMaps(layer, maps, entry);
+    else this.#buildVector(layer, maps, entry);
     const kernels = document.createElement("div");
     kernels.className = "kernels";
     kernels.hidden = true;
@@ -72,6 +42,31 @@ export class NetworkView {
     entry.kernelsEl = kernels;
     this.rows.set(layer.name, entry);
     this.container.append(row);
+  }
+
+  #buildMaps(layer, maps, entry) {
+    const [channels, h, w] = layer.shape;
+    const size = CONFIG.mapSize(layer.shape);
+    for (let c = 0; c < channels; c++) maps.append(this.#mapElement(layer, c, w, h, size, size, entry));
+    entry.cols = w;
+    entry.rows = h;
+  }
+
+  #buildVector(layer, maps, entry) {
+    const n = layer.shape[0];
+    const cols = CONFIG.vectorColumns(n);
+    const rows = Math.ceil(n / cols);
+    entry.cols = cols;
+    entry.rows = rows;
+    maps.append(this.#mapElement(layer, 0, cols, rows, cols * CONFIG.vectorCell, rows * CONFIG.vectorCell, entry));
+    maps.classList.add("vector");
+    if (isPerDigit(layer)) {
+      const labels = document.createElement("div");
+      labels.className = "digit-labels";
+      labels.style.width = `${cols * CONFIG.vectorCell}px`;
+      labels.innerHTML = Array.from({ length: n }, (_, i) => `<span>${i}</span>`).join("");
+      maps.append(labels);
+    }
   }
 
   #mapElement(layer, c, w, h, cssW, cssH, entry) {
@@ -88,7 +83,7 @@ export class NetworkView {
     canvas.dataset.rows = String(h);
     canvas.tabIndex = 0;
     canvas.setAttribute("role", "img");
-    const what = layer.shape.length === 3 ? `channel ${c}` : `${layer.shape[0]} units`;
+    const what = isSpatial(layer) ? `channel ${c}` : `${layer.shape[0]} units`;
     canvas.setAttribute("aria-label", `${layer.name} ${what}; focus and use arrow keys to inspect units`);
     const box = document.createElement("div");
     box.className = "rf-box";
@@ -97,13 +92,13 @@ export class NetworkView {
     cursor.className = "unit-cursor";
     cursor.hidden = true;
     wrap.append(canvas, box, cursor);
-    if (layer.shape.length === 3 && layer.shape[0] > 1) {
+    if (isSpatial(layer) && layer.shape[0] > 1) {
       const label = document.createElement("span");
       label.className = "ch";
       label.textContent = c;
       wrap.append(label);
     }
-    if (layer.kind === "input") {
+    if (layer.role === "input") {
       const grad = document.createElement("canvas");
       grad.className = "grad-overlay";
       grad.width = w;
@@ -152,7 +147,7 @@ export class NetworkView {
   #globalRange() {
     let m = 0;
     for (const layer of this.layers) {
-      if (layer.kind !== "input") m = Math.max(m, maxAbs(this.values.get(layer.name)));
+      if (layer.role !== "input") m = Math.max(m, maxAbs(this.values.get(layer.name)));
     }
     return m;
   }
@@ -167,10 +162,10 @@ export class NetworkView {
       const per = entry.canvases.length > 1 ? data.length / entry.canvases.length : data.length;
       entry.canvases.forEach((canvas, c) => {
         const range = this.rangeMode === "map" ? maxAbs(data, c * per, (c + 1) * per) : layerRange;
-        paintMap(canvas, data, c * per, per, layer.kind === "input" ? null : range);
+        paintMap(canvas, data, c * per, per, layer.role === "input" ? null : range);
         canvas.title = `${layer.name}${entry.canvases.length > 1 ? ` channel ${c}` : ""}: colour range ±${range.toPrecision(3)}`;
       });
-      const fresh = legend(layer.kind === "input" ? "input" : "signed", layerRange);
+      const fresh = legend(legendKind(layer), layerRange);
       entry.legendEl.replaceWith(fresh);
       entry.legendEl = fresh;
     }
@@ -188,9 +183,9 @@ export class NetworkView {
   }
 
   unitFromCell(name, c, y, x) {
-    const layer = this.rows.get(name).layer;
-    if (layer.shape.length === 3) return [c, y, x];
-    const i = y * this.rows.get(name).cols + x;
+    const { layer, rows, cols } = this.rows.get(name);
+    if (isSpatial(layer)) return [c, y, x];
+    const i = flatIndex([rows, cols], [y, x]);
     return i < layer.shape[0] ? [i] : null;
   }
 
@@ -198,12 +193,37 @@ export class NetworkView {
   cellOf(name, unit) {
     const entry = this.rows.get(name);
     if (unit.length === 3) return { canvas: entry.canvases[unit[0]], y: unit[1], x: unit[2] };
-    return { canvas: entry.canvases[0], y: Math.floor(unit[0] / entry.cols), x: unit[0] % entry.cols };
+    const [y, x] = unravel([entry.rows, entry.cols], unit[0]);
+    return { canvas: entry.canvases[0], y, x };
   }
 
   entry(name) {
     return this.rows.get(name);
   }
+
+  /** The entry of the input layer (the one whose role is "input"): its gradient overlay and receptive-field box. */
+  inputEntry() {
+    return this.rows.get(layerWithRole(this.layers, "input").name);
+  }
+}
+
+/** A layer's header: name (with its role when it is the logits), kind, shape, hyper-parameters, legend, kernels. */
+function header(layer, legendEl) {
+  const title = layer.role === "logits" ? `${layer.name} · logits` : layer.name;
+  const head = document.createElement("header");
+  head.innerHTML = `<h3>${esc(title)}</h3><span class="kind">${esc(layer.kind)}</span>
+    <span class="shape" title="output shape">${esc(fmtShape(layer.shape))}</span>${hyperText(layer)}`;
+  head.append(legendEl);
+  if (layer.kind === "conv") {
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "small";
+    btn.textContent = "Show kernels";
+    btn.setAttribute("aria-expanded", "false");
+    btn.dataset.kernelsFor = layer.name;
+    head.append(btn);
+  }
+  return head;
 }
 
 function hyperText(layer) {
@@ -215,20 +235,5 @@ function hyperText(layer) {
   if (h.padding) parts.push(`pad ${h.padding}`);
   if (h.pool_type) parts.push(h.pool_type);
   if (layer.parameters) parts.push(`${layer.parameters.toLocaleString("en")} params`);
-  return parts.length ? `<span class="hyper">${parts.join(" · ")}</span>` : "";
-}
-
-/** Write n values starting at offset into the canvas's pixels: input greyscale, everything else diverging. */
-export function paintMap(canvas, data, offset, n, range) {
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(canvas.width, canvas.height);
-  const px = img.data;
-  for (let i = 0; i < n; i++) {
-    const rgb = range === null ? greyscale(data[offset + i]) : diverging(data[offset + i], range);
-    px[i * 4] = rgb[0];
-    px[i * 4 + 1] = rgb[1];
-    px[i * 4 + 2] = rgb[2];
-    px[i * 4 + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
+  return parts.length ? `<span class="hyper">${esc(parts.join(" · "))}</span>` : "";
 }

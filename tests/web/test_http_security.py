@@ -52,7 +52,7 @@ def test_no_directory_listing(server: str, path: str) -> None:
 
 
 def test_static_files_are_served(client: TestClient) -> None:
-    r = client.get("/static/js/main.js")
+    r = client.get("/static/js/visualiser/main.js")
     assert r.status_code == 200 and "javascript" in r.headers["content-type"]
 
 

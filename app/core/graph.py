@@ -187,6 +187,7 @@ def capture_graph(program: ExportedProgram, batch: bool) -> CapturedGraph:
         warnings.simplefilter("ignore")
         program = program.run_decompositions({})
         gm = program.module()
+    trainable = {name for name, _ in gm.named_parameters()}
     state = {**dict(gm.named_parameters()), **dict(gm.named_buffers())}
     graph = gm.graph
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
@@ -207,7 +208,7 @@ def capture_graph(program: ExportedProgram, batch: bool) -> CapturedGraph:
         layer_of[value_of[n]] = names[n]
     layers = [Layer("input", "input", "input", "", "", (), input_shape)]
     for n in visible:
-        layers.append(_describe(n, names[n], value_of[n], layer_of, attrs, state))
+        layers.append(_describe(n, names[n], value_of[n], layer_of, attrs, state, trainable))
     outputs = [a for a in fx.node.map_arg(next(n for n in graph.nodes if n.op == "output").args, lambda a: a)]
     final = _first_node(outputs)
     if final is None or final not in layer_of:
@@ -324,6 +325,7 @@ def _describe(
     layer_of: dict[fx.Node, str],
     attrs: dict[fx.Node, str],
     state: dict[str, torch.Tensor],
+    trainable: set[str],
 ) -> Layer:
     """A layer's description from its node: kind, module, input layers, shape and hyper-parameters."""
     kind, op = _OPS.get(node.target, ("opaque", _op_name(node)))
@@ -337,7 +339,7 @@ def _describe(
     if kind == "identity" and module_type.startswith("Dropout"):
         op = "dropout"
     params = _params(node, kind, op, [_val(a) for a in args])
-    parameters = sum(int(state[w].numel()) for w in weights if w in state and state[w].is_floating_point())
+    parameters = sum(int(state[w].numel()) for w in weights if w in trainable)
     return Layer(name, op, kind, path, module_type, inputs, shape, params, parameters, weights)
 
 
@@ -440,8 +442,10 @@ def _returning_all(gm: fx.GraphModule, values: list[fx.Node]) -> fx.GraphModule:
     remap: dict[fx.Node, fx.Node] = {}
     graph.graph_copy(gm.graph, remap)
     graph.output(tuple(remap[v] for v in values))
-    graph.eliminate_dead_code()
-    return fx.GraphModule(gm, graph)
+    module = fx.GraphModule(gm, graph)
+    module.graph.eliminate_dead_code()
+    module.recompile()
+    return module
 
 
 def layer_roles(graph: CapturedGraph) -> dict[str, str]:

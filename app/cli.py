@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from app import __version__
+from app.core.graph import GraphError
 from app.core.mnist import DatasetError
+from app.core.models import ModelSpec
 from app.core.weights import WeightsError
 from app.paths import MNIST_DIR, MODELS_DIR
 
@@ -16,11 +19,47 @@ def _serve(args: argparse.Namespace) -> int:
     from app.web.server import serve
     from app.web.settings import Settings
 
+    if args.device == "cuda" and not torch_cuda_available():
+        print("error: --device cuda: this machine has no CUDA device", file=sys.stderr)
+        return 2
     # Options given on the command line win over CONVSCOPE_* variables, which win over the defaults.
-    given = {"log_level": args.log_level, "models_dir": args.models_dir}
+    given = {
+        "log_level": getattr(args, "log_level", None),
+        "models_dir": getattr(args, "models_dir", None),
+        "models": tuple(ModelSpec(**spec) for spec in getattr(args, "models", [])) or None,
+    }
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
     serve(args.host, args.port, args.workers, settings)
     return 0
+
+
+def torch_cuda_available() -> bool:
+    """Whether torch sees a CUDA device."""
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+class _NewModel(argparse.Action):
+    """--model starts a model; the per-model options after it describe that model."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, option: str | None = None
+    ) -> None:
+        namespace.models = [*getattr(namespace, "models", []), {"source": value}]
+
+
+class _ModelOption(argparse.Action):
+    """An option of the model named by the last --model."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, option: str | None = None
+    ) -> None:
+        if not getattr(namespace, "models", None):
+            parser.error(f"{option} describes a model: give --model first")
+        if self.dest in ("mean", "std"):
+            value = tuple(float(v) for v in str(value).split(","))
+        namespace.models[-1][self.dest] = True if self.nargs == 0 else value
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -89,6 +128,69 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_options(s: argparse.ArgumentParser) -> None:
+    """--model and the options that describe it; --model may repeat."""
+    m = s.add_argument_group("your models (repeat --model; the options after it describe that model)")
+    m.add_argument(
+        "--model",
+        dest="models",
+        action=_NewModel,
+        default=argparse.SUPPRESS,
+        metavar="SOURCE",
+        help="net.pt2 (torch.export.save), package.module:factory or path/file.py:factory",
+    )
+    m.add_argument(
+        "--weights",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        help="state dict for a factory (loaded with weights_only=True)",
+    )
+    m.add_argument(
+        "--input",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        metavar="CxHxW",
+        help="input shape for a factory, e.g. 3x224x224",
+    )
+    m.add_argument(
+        "--name",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        help="the model's name in the API (default: from the source)",
+    )
+    m.add_argument(
+        "--labels", action=_ModelOption, default=argparse.SUPPRESS, metavar="FILE", help="class names, one per line"
+    )
+    m.add_argument(
+        "--preprocess",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        choices=["mnist", "image"],
+        help="how an uploaded image becomes the input (default: mnist for 1x28x28, else image)",
+    )
+    m.add_argument(
+        "--mean",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        metavar="M,M,M",
+        help="per-channel mean to subtract (image)",
+    )
+    m.add_argument(
+        "--std",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        metavar="S,S,S",
+        help="per-channel std to divide by (image)",
+    )
+    m.add_argument(
+        "--trust",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        nargs=0,
+        help="allow a .pt2 with pickled payloads (loading it runs code from the file)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with its four subcommands."""
     p = argparse.ArgumentParser(prog="convscope", description="See inside a convolutional neural network.")
@@ -103,14 +205,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
-        default=None,
+        default=argparse.SUPPRESS,
         help="info logs one JSON line per request (default: CONVSCOPE_LOG_LEVEL, else info)",
     )
     s.add_argument(
         "--models-dir",
-        default=None,
+        default=argparse.SUPPRESS,
         help="where manifests and weights are (default: CONVSCOPE_MODELS_DIR, else the shipped models)",
     )
+    s.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where models run")
+    _model_options(s)
     s.set_defaults(func=_serve)
 
     s = sub.add_parser("predict", help="classify an image file", formatter_class=fmt)
@@ -144,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (DatasetError, WeightsError) as exc:
+    except (DatasetError, WeightsError, GraphError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

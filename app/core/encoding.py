@@ -58,8 +58,8 @@ def dumps(payload: Any) -> bytes:
 
 
 def png_data_url(image: np.ndarray, max_side: int = 140) -> str:
-    """A greyscale image in 0..1 as a PNG data URL, shrunk to at most max_side for display."""
-    pil = Image.fromarray(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")
+    """A grey (H, W) or colour (H, W, C) image in 0..1 as a PNG data URL, shrunk to at most max_side for display."""
+    pil = Image.fromarray(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8))
     if max(pil.size) > max_side:
         pil.thumbnail((max_side, max_side), Image.Resampling.BOX)
     return "data:image/png;base64," + base64.b64encode(png_bytes(pil)).decode()

@@ -162,7 +162,7 @@ def export(model: nn.Module, example: torch.Tensor) -> tuple[ExportedProgram, bo
         warnings.simplefilter("ignore")  # export's internal deprecation notices are not the user's concern
         try:
             return torch.export.export(model, (batched,), dynamic_shapes=({0: Dim.DYNAMIC},)), True
-        except Exception:  # noqa: BLE001 - some models pin the batch size; they still export at batch 1
+        except Exception:
             pass
         try:
             return torch.export.export(model, (example[:1],)), False
@@ -188,7 +188,7 @@ def capture_graph(program: ExportedProgram, batch: bool) -> CapturedGraph:
         program = program.run_decompositions({})
         gm = program.module()
     trainable = {name for name, _ in gm.named_parameters()}
-    state = {**dict(gm.named_parameters()), **dict(gm.named_buffers())}
+    state = {k: v.detach() for k, v in [*gm.named_parameters(), *gm.named_buffers()]}
     graph = gm.graph
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     if len(placeholders) != 1:
@@ -274,7 +274,7 @@ def _names(nodes: Sequence[fx.Node]) -> dict[fx.Node, str]:
         calls_per_module[path].add(key)
     leaf_paths = _leaf_modules(nodes)
     base: dict[fx.Node, str] = {}
-    for key, members in per_call.items():
+    for members in per_call.values():
         for n in members:
             path, _, _ = _module_of(n)
             if path and len(members) == 1 and path in leaf_paths:
@@ -351,7 +351,7 @@ def _pair(value: Any) -> list[int]:
 
 def _params(node: fx.Node, kind: str, op: str, arg_vals: list[Any]) -> dict[str, Any]:
     """Hyper-parameters from an op's arguments, by kind."""
-    a = list(node.args)
+    a: list[Any] = list(node.args)
     if kind == "conv":
         weight = arg_vals[1]
         if node.target is aten.convolution.default:
@@ -398,8 +398,10 @@ def _params(node: fx.Node, kind: str, op: str, arg_vals: list[Any]) -> dict[str,
     if kind == "adaptive_pool":
         return {"output_size": _pair(a[1]), "pool_type": "max" if "max" in op else "avg"}
     if kind == "reduce":
-        return {"dims": [int(d) for d in a[1]] if isinstance(a[1], list | tuple) else [int(a[1])],
-                "keepdim": bool(a[2]) if len(a) > 2 else False}
+        return {
+            "dims": [int(d) for d in a[1]] if isinstance(a[1], list | tuple) else [int(a[1])],
+            "keepdim": bool(a[2]) if len(a) > 2 else False,
+        }
     if kind == "cat":
         return {"dim": int(a[1]) if len(a) > 1 else 0}
     if kind == "softmax":
@@ -408,8 +410,11 @@ def _params(node: fx.Node, kind: str, op: str, arg_vals: list[Any]) -> dict[str,
         return {"dims": [int(d) for d in a[1]]} if op == "permute" else {"dims": [int(a[1]), int(a[2])]}
     if kind == "linear":
         weight = arg_vals[1]
-        return {"in_features": int(weight.shape[1]), "out_features": int(weight.shape[0]),
-                "bias": len(arg_vals) > 2 and arg_vals[2] is not None}
+        return {
+            "in_features": int(weight.shape[1]),
+            "out_features": int(weight.shape[0]),
+            "bias": len(arg_vals) > 2 and arg_vals[2] is not None,
+        }
     if kind == "batchnorm":
         eps = a[-1] if node.target is aten._native_batch_norm_legit_no_training.default else a[7]
         return {"eps": float(eps), "affine": arg_vals[1] is not None}

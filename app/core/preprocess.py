@@ -204,3 +204,41 @@ def preprocess_array(grey: np.ndarray) -> Preprocessed:
         Step("centre", "shifted so the centre of mass is at the centre", final),
     ]
     return Preprocessed(input=final, steps=steps, inverted=inverted)
+
+
+def preprocess_colour(
+    data: bytes,
+    shape: tuple[int, int, int],
+    mean: tuple[float, ...] = (),
+    std: tuple[float, ...] = (),
+    limits: Limits | None = None,
+) -> Preprocessed:
+    """An image for a general CNN: decode, to the model's channels, scale to cover H×W, centre-crop, 0..1, normalise."""
+    channels, height, width = shape
+    image = decode(data, limits or Limits())
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}.get(channels)
+    if mode is None:
+        raise PreprocessError("unsupported_channels", f"The model takes {channels} channels; images give 1, 3 or 4.")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent areas become white, as a browser shows them on a page.
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image.convert("RGBA"))
+    image = image.convert(mode)
+    steps = [Step("decoded", f"decoded, {image.width}×{image.height}, as {mode}", _display(image))]
+    scale = max(width / image.width, height / image.height)
+    size = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
+    resized = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+    steps.append(Step("resized", f"scaled to {size[0]}×{size[1]} to cover {width}×{height}", _display(resized)))
+    left, top = (size[0] - width) // 2, (size[1] - height) // 2
+    cropped = resized.crop((left, top, left + width, top + height))
+    steps.append(Step("cropped", f"centre-cropped to {width}×{height}: what the model sees", _display(cropped)))
+    pixels = np.asarray(cropped, dtype=np.float32) / 255.0  # (H, W) or (H, W, C)
+    tensor = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)  # (C, H, W)
+    if mean:
+        tensor = (tensor - np.asarray(mean, np.float32)[:, None, None]) / np.asarray(std, np.float32)[:, None, None]
+    return Preprocessed(input=np.ascontiguousarray(tensor, dtype=np.float32), steps=steps)
+
+
+def _display(image: Image.Image) -> np.ndarray:
+    """An image as floats in 0..1 for the steps: (H, W) grey or (H, W, C) colour."""
+    return np.asarray(image, dtype=np.float32) / 255.0

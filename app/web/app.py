@@ -6,13 +6,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from app import __version__
+from app.core.captures import CaptureCache
+from app.core.models import Catalog
 from app.core.registry import Registry
 from app.core.runtime import configure_torch
 from app.web import access_log, errors, security
 from app.web.access_log import AccessLog
 from app.web.compression import SelectiveGZip
 from app.web.limits import BodyLimit
-from app.web.routes import docs, lab, pages, visualiser
+from app.web.routes import docs, lab, pages, v2, visualiser
 from app.web.settings import Settings
 
 DESCRIPTION = """Every intermediate value of a trained MNIST CNN, for any digit image.
@@ -24,13 +26,17 @@ DESCRIPTION = """Every intermediate value of a trained MNIST CNN, for any digit 
 Errors are always `{"error": {"code": …, "message": …}}` with a 4xx status."""
 
 
-def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, registry: Registry | None = None, catalog: Catalog | None = None
+) -> FastAPI:
     """Build the application; models load here, so a bad weights file stops start-up with a clear error."""
     settings = settings or Settings()
     configure_torch()
     app = FastAPI(title="convscope", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.registry = registry or Registry.load(settings.models_dir)
+    app.state.catalog = catalog or Catalog.load(list(settings.models), settings.models_dir)
+    app.state.captures = CaptureCache(settings.capture_cache_bytes)
     app.state.response_cache = {}
     errors.install(app)
 
@@ -41,11 +47,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     app.include_router(visualiser.router)
     app.include_router(lab.router)
+    app.include_router(v2.router)
     pages.mount(app)
     docs.mount(app)
     app.add_middleware(SelectiveGZip)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    security.install(app, settings.cors_origins)
+    security.install(app, settings.cors_origins, settings.frame_ancestors)
     access_log.configure(settings.log_level)
     app.add_middleware(AccessLog)
     return app

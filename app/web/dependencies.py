@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from app.core.captures import CaptureCache
+from app.core.models import Catalog, InspectableModel
 from app.core.registry import LoadedModel, Registry
 from app.web.errors import ApiError
 from app.web.settings import Settings
@@ -44,3 +46,30 @@ def get_model(registry: RegistryDep, model: ModelName = None) -> LoadedModel:
 
 
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
+
+
+def get_catalog(request: Request) -> Catalog:
+    """The models API v2 serves."""
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def get_captures(request: Request) -> CaptureCache:
+    """Recent captures by input id (this worker's)."""
+    captures: CaptureCache = request.app.state.captures
+    return captures
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+CapturesDep = Annotated[CaptureCache, Depends(get_captures)]
+
+
+def get_graph_model(catalog: CatalogDep, model: ModelName = None) -> InspectableModel:
+    """The v2 model a request names (?model=), or the default; 404 for a name not served."""
+    try:
+        return catalog.get(model)
+    except KeyError:
+        raise ApiError(404, "unknown_model", f"No model {model!r}; served: {', '.join(catalog.names())}.") from None
+
+
+GraphModelDep = Annotated[InspectableModel, Depends(get_graph_model)]

@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 import orjson
+import torch
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from app.core.preprocess import Limits, Preprocessed, PreprocessError, preprocess_image
+from app.core.models import InspectableModel
+from app.core.preprocess import Limits, Preprocessed, PreprocessError, preprocess_colour, preprocess_image
 from app.web.errors import ApiError, describe_validation
 
 DATA_URL = re.compile(
@@ -29,7 +31,7 @@ class Fields:
     """What a request carried: image bytes or pixels, plus any other fields."""
 
     image: bytes | None
-    pixels: list[list[float]] | None
+    pixels: Any  # nested lists of numbers, or None
     extra: dict[str, Any]
 
 
@@ -111,6 +113,8 @@ async def read_fields(request: Request, model: type[Body], limits: Limits) -> tu
             raise ApiError(413, "too_large", f"The image exceeds the {limits.max_bytes}-byte limit.")
         if "index" in extra:
             extra["index"] = _parse_ints(extra["index"])
+        if "layers" in extra:
+            extra["layers"] = [n.strip() for n in extra["layers"].split(",") if n.strip()]
         if "top" in extra:
             top = _parse_ints(extra["top"])
             extra["top"] = top[0] if isinstance(top, list) and len(top) == 1 else top
@@ -131,3 +135,45 @@ def _parse_ints(text: str) -> list[int] | str:
         return [int(p) for p in parts]
     except ValueError:
         return text
+
+
+def graph_input(
+    m: InspectableModel, fields: Fields, body: Any, limits: Limits
+) -> tuple[torch.Tensor, Preprocessed | None]:
+    """The tensor (1, C, H, W) a v2 request feeds the model: preprocessed image, base64 tensor or nested pixels."""
+    shape = m.graph.input_shape
+    if fields.image is not None:
+        try:
+            if m.recipe == "mnist":
+                pre = preprocess_image(fields.image, limits)
+                pre = Preprocessed(input=pre.input.reshape(shape), steps=pre.steps, inverted=pre.inverted)
+            else:
+                pre = preprocess_colour(fields.image, shape, m.mean, m.std, limits)  # type: ignore[arg-type]
+        except PreprocessError as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from exc
+        return torch.from_numpy(pre.input).unsqueeze(0), pre
+    tensor = getattr(body, "tensor", None)
+    if tensor is not None:
+        if tuple(tensor.shape) != shape:
+            raise ApiError(422, "invalid_input", f"tensor shape {tensor.shape}; model {m.name} takes {list(shape)}")
+        try:
+            raw = base64.b64decode(tensor.data, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ApiError(422, "invalid_base64", "tensor.data is not valid base64.") from exc
+        expected = 4 * shape[0] * shape[1] * shape[2]
+        if len(raw) != expected:
+            raise ApiError(
+                422, "invalid_input", f"tensor.data holds {len(raw)} bytes; {list(shape)} float32 take {expected}."
+            )
+        values = np.frombuffer(raw, dtype="<f4").reshape(shape)
+        if not np.isfinite(values).all():
+            raise ApiError(422, "invalid_input", "tensor.data holds NaN or infinite values.")
+        return torch.from_numpy(values.astype(np.float32)).unsqueeze(0), None
+    values = np.asarray(fields.pixels, dtype=np.float32)
+    if values.ndim == 2 and shape[0] == 1:
+        values = values[None]
+    if values.shape != shape:
+        raise ApiError(
+            422, "invalid_input", f"pixels have shape {list(values.shape)}; model {m.name} takes {list(shape)}."
+        )
+    return torch.from_numpy(np.ascontiguousarray(values)).unsqueeze(0), None

@@ -17,6 +17,7 @@ from types import FrameType
 
 import uvicorn
 
+from app.core.models import Catalog
 from app.web.app import create_app
 from app.web.settings import Settings
 
@@ -59,6 +60,8 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
         uvicorn.Server(config).run()
         return
     _socket(host, port, listen=False).close()  # fail here, once, if the address is taken
+    if settings.models:
+        Catalog.load(list(settings.models), settings.models_dir)  # a bad model fails here, once, not per worker
     context = multiprocessing.get_context("spawn")
 
     def start() -> multiprocessing.process.BaseProcess:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.models import ModelSpec
 from app.core.preprocess import Limits
 from app.paths import MODELS_DIR
 
@@ -28,6 +29,21 @@ class Settings(BaseSettings):
         (), description="comma-separated origins allowed to call the API from a browser; empty: CORS off"
     )
     log_level: LogLevel = Field("info", description="info writes one JSON access-log line per request")
+    models: tuple[ModelSpec, ...] = Field(
+        (),
+        description="the user's models to serve before the shipped ones "
+        "(JSON list of {source, weights, input, labels, preprocess, mean, std})",
+    )
+    capture_cache_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=0,
+        description="memory per worker for recent captures (API v2 input_id); least recently used first out",
+    )
+    frame_ancestors: str = Field(
+        "'none'",
+        description="CSP frame-ancestors: who may embed the page (a notebook "
+        "server's origin, e.g. http://localhost:8888)",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -53,8 +53,13 @@ class BasicBlock(nn.Module):
 class ResNet18(nn.Module):
     """ResNet-18's shape (torchvision layout, 3×224×224, 1000 classes), random weights."""
 
-    def __init__(self, act: Act = nn.ReLU, max_pool: Callable[..., nn.Module] = nn.MaxPool2d, classes: int = 1000,
-                 width: int = 64) -> None:
+    def __init__(
+        self,
+        act: Act = nn.ReLU,
+        max_pool: Callable[..., nn.Module] = nn.MaxPool2d,
+        classes: int = 1000,
+        width: int = 64,
+    ) -> None:
         super().__init__()
         w = width
         self.conv1 = nn.Conv2d(3, w, 7, 2, 3, bias=False)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from PIL import Image
-from pydantic import BaseModel
 
 from app import __version__
 from app.core import inspection, samples
@@ -18,8 +17,8 @@ from app.core.registry import LoadedModel
 from app.core.trace import UnitError
 from app.web.dependencies import CacheDep, ModelDep, RegistryDep, SettingsDep
 from app.web.errors import ApiError
-from app.web.inputs import IMAGE_TYPES, read_fields, to_input
-from app.web.responses import ERRORS, json_response
+from app.web.inputs import read_fields, to_input
+from app.web.responses import ERRORS, input_body, json_response
 from app.web.schemas.visualiser import (
     Health,
     ModelInfo,
@@ -32,27 +31,6 @@ from app.web.schemas.visualiser import (
 )
 
 router = APIRouter()
-
-
-def _input_body(schema: type[BaseModel], multipart_fields: dict[str, Any], raw: bool = False) -> dict[str, Any]:
-    """OpenAPI request body for routes that take JSON, multipart or (raw) an image body, parsed by one reader."""
-    raw_types = {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES} if raw else {}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": schema.model_json_schema()},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["image", *multipart_fields],
-                        "properties": {"image": {"type": "string", "format": "binary"}, **multipart_fields},
-                    }
-                },
-                **raw_types,
-            },
-        }
-    }
 
 
 @router.get("/healthz", response_model=Health, tags=["service"])
@@ -97,7 +75,7 @@ def _layer_list(lm: LoadedModel, layers: str | None) -> list[str] | None:
     response_model=PredictResponse,
     tags=["inference"],
     responses={**ERRORS, 200: {"content": {BINARY_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
-    openapi_extra=_input_body(PredictRequest, {}, raw=True),
+    openapi_extra=input_body(PredictRequest, {}, raw=True),
 )
 async def predict(
     request: Request,
@@ -128,7 +106,7 @@ async def predict(
     response_model=TraceResponse,
     responses=ERRORS,
     tags=["inference"],
-    openapi_extra=_input_body(
+    openapi_extra=input_body(
         TraceRequest, {"layer": {"type": "string"}, "index": {"type": "string", "example": "3,4,5"}}
     ),
 )

@@ -29,7 +29,7 @@ def live_server(workers: int = 1, env: dict[str, str] | None = None, timeout: fl
 
 @contextmanager
 def server_process(
-    workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60.0
+    workers: int = 1, env: dict[str, str] | None = None, timeout: float = 60.0, args: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Like live_server, also yielding the process (for its pid and RSS)."""
     port = free_port()
@@ -46,6 +46,7 @@ def server_process(
         str(workers),
         "--log-level",
         "warning",
+        *args,
     ]
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

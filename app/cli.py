@@ -23,7 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("error: --device cuda: this machine has no CUDA device", file=sys.stderr)
         return 2
     # Options given on the command line win over CONVSCOPE_* variables, which win over the defaults.
-    given = {
+    given: dict[str, Any] = {
         "log_level": getattr(args, "log_level", None),
         "models_dir": getattr(args, "models_dir", None),
         "models": tuple(ModelSpec(**spec) for spec in getattr(args, "models", [])) or None,

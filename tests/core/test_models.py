@@ -69,7 +69,7 @@ def test_pickled_payloads_are_refused_unless_trusted(tmp_path: Path) -> None:
     marker = Path("/tmp/convscope-pt2-pwned")
     marker.unlink(missing_ok=True)
     assert pickled_payloads(planted), "the planted pickle is found"
-    with pytest.raises(GraphError, match="pickled payloads.*--trust"):
+    with pytest.raises(GraphError, match=r"pickled payloads.*--trust"):
         load_exported(planted)
     assert not marker.exists()
 
@@ -96,7 +96,7 @@ def test_factory_failures_say_what_to_do(tmp_path: Path) -> None:
         load(ModelSpec(source=f"{source}:make_net"))
     with pytest.raises(GraphError, match="has no 'nothing'"):
         load(ModelSpec(source=f"{source}:nothing", input="2x15x12"))
-    with pytest.raises(GraphError, match="package.module:factory"):
+    with pytest.raises(GraphError, match=r"package\.module:factory"):
         load(ModelSpec(source="no_colon_here"))
     wrong = tmp_path / "wrong.pt"
     torch.save({"conv1.weight": torch.zeros(1)}, wrong)

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     )
     frame_ancestors: str = Field(
         "'none'",
+        pattern=r"^[\w\s'.:/*-]+$",  # CSP source expressions only: no ';' to smuggle in another directive
+        max_length=500,
         description="CSP frame-ancestors: who may embed the page (a notebook "
         "server's origin, e.g. http://localhost:8888)",
     )

@@ -19,6 +19,8 @@ def table(r: dict[str, Any]) -> str:
         "| measure | value | target | |",
         "|---|---|---|---|",
     ]
+    if "graph" in r:
+        lines += _graph_rows(r["graph"])
     if "capture" in r:
         c = r["capture"]
         lines.append(_row("plain forward, batch 1", f"{c['plain_forward_ms']:.3f} ms"))
@@ -121,3 +123,37 @@ def table(r: dict[str, Any]) -> str:
             )
         )
     return "\n".join(lines) + "\n"
+
+
+def _graph_rows(g: dict[str, Any]) -> list[str]:
+    """API v2's engine: capture ratios, a ResNet-18 prediction against forward + decode, memory over uploads."""
+    rows = []
+    for name, target in (("lenet", 1.3), ("resnet18", 1.1)):
+        v = g[name]
+        rows.append(
+            _row(
+                f"v2 graph capture, {name}, vs eager forward",
+                f"{v['capture_ms']:.3f} ms vs {v['forward_ms']:.3f} ms (×{v['ratio']:.3f})",
+                f"≤ ×{target}",
+                v["ratio"] <= target,
+            )
+        )
+    p = g["resnet18_predict"]
+    rows.append(
+        _row(
+            "v2 predict, ResNet-18 224, layers none, vs forward + decode",
+            f"{p['predict_ms']:.1f} ms vs {p['forward_decode_ms']:.1f} ms (×{p['ratio']:.3f})",
+            "≤ ×1.2",
+            p["ratio"] <= 1.2,
+        )
+    )
+    m = g["memory"]
+    rows.append(
+        _row(
+            f"server RSS over {m['uploads']} distinct ResNet-18 uploads (after the first fifth)",
+            f"{m['growth']:+.1%}",
+            "flat (< 5 %)",
+            abs(m["growth"]) < 0.05,
+        )
+    )
+    return rows

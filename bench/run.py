@@ -34,6 +34,7 @@ from app.core.preprocess import Preprocessed
 from app.core.registry import Registry
 from app.core.runtime import configure_torch
 from app.core.samples import pixels
+from bench.graph import bench_graph
 from tests.support.drawings import draw_digit, png
 from tests.support.live_server import free_port, rss_kib, server_process
 
@@ -354,7 +355,7 @@ def bench_memory(quick: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", nargs="*", default=None, help="sections: capture encoding http browser memory")
+    parser.add_argument("--only", nargs="*", default=None, help="sections: capture encoding http browser memory graph")
     args = parser.parse_args()
     sections = {
         "capture": bench_capture,
@@ -362,6 +363,7 @@ def main() -> None:
         "http": bench_http,
         "browser": None,
         "memory": bench_memory,
+        "graph": bench_graph,
     }
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -185,3 +185,8 @@ def _randomised(net: nn.Module) -> nn.Module:
             m.weight.data.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
             m.bias.data.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
     return net
+
+
+def resnet18() -> nn.Module:
+    """Factory for `convscope serve --model tests.support.nets:resnet18 --input 3x224x224` (random weights)."""
+    return build("resnet18")[0]

@@ -26,6 +26,7 @@ def _serve(args: argparse.Namespace) -> int:
     given: dict[str, Any] = {
         "log_level": getattr(args, "log_level", None),
         "models_dir": getattr(args, "models_dir", None),
+        "device": args.device,
         "models": tuple(ModelSpec(**spec) for spec in getattr(args, "models", [])) or None,
     }
     settings = Settings(**{k: v for k, v in given.items() if v is not None})

@@ -203,9 +203,9 @@ def computation(
 
 def input_gradient(graph: CapturedGraph, x: torch.Tensor, layer: str, unit: tuple[int, ...]) -> np.ndarray:
     """d unit / d input, (C, H, W), on a graph private to this call (no .grad is ever written)."""
-    x = x[:1].detach().clone().requires_grad_(True)
+    x = x[:1].detach().to(graph.device).requires_grad_(True)
     with torch.enable_grad():
         values = graph.forward(x)
         target = values[graph.index(layer)][(0, *unit)]
         (grad,) = torch.autograd.grad(target, x)
-    return grad[0].numpy()
+    return grad[0].cpu().numpy()

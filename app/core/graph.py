@@ -123,6 +123,7 @@ class CapturedGraph:
     batch: bool  # whether the graph accepts any batch size (else one sample at a time)
     state: dict[str, torch.Tensor]
     output: str
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     _index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -143,15 +144,17 @@ class CapturedGraph:
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's tensor for a batch x, the input first, in layer order (autograd follows if x needs it)."""
+        x = x.to(self.device)
         if self.batch or x.shape[0] == 1:
             return [x, *self.module(x)]
         rows = [self.module(x[i : i + 1]) for i in range(x.shape[0])]
         return [x, *(torch.cat(parts) for parts in zip(*rows, strict=True))]
 
     def capture(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Every layer's value for a batch x (N, C, H, W), by name, without autograd."""
+        """Every layer's value for a batch x (N, C, H, W), by name, without autograd, in CPU memory."""
         with torch.inference_mode():
-            return dict(zip((layer.name for layer in self.layers), self.forward(x), strict=True))
+            values = self.forward(x)
+            return {layer.name: v.cpu() for layer, v in zip(self.layers, values, strict=True)}
 
 
 def export(model: nn.Module, example: torch.Tensor) -> tuple[ExportedProgram, bool]:
@@ -181,14 +184,15 @@ def _export_advice(exc: Exception) -> str:
     )
 
 
-def capture_graph(program: ExportedProgram, batch: bool) -> CapturedGraph:
+def capture_graph(program: ExportedProgram, batch: bool, device: str = "cpu") -> CapturedGraph:
     """Functionalise an exported program and compile one module that returns every layer."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = program.run_decompositions({})
         gm = program.module()
     trainable = {name for name, _ in gm.named_parameters()}
-    state = {k: v.detach() for k, v in [*gm.named_parameters(), *gm.named_buffers()]}
+    gm = gm.to(device)
+    state = {k: v.detach().cpu() for k, v in [*gm.named_parameters(), *gm.named_buffers()]}
     graph = gm.graph
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     if len(placeholders) != 1:
@@ -214,7 +218,7 @@ def capture_graph(program: ExportedProgram, batch: bool) -> CapturedGraph:
     if final is None or final not in layer_of:
         raise GraphError("the model's output does not depend on its input")
     module = _returning_all(gm, [value_of[n] for n in visible])
-    return CapturedGraph(module, layers, batch, state, layer_of[final])
+    return CapturedGraph(module, layers, batch, state, layer_of[final], torch.device(device))
 
 
 def _val(node: fx.Node) -> Any:

@@ -83,13 +83,14 @@ def from_module(
     labels: list[str] | None = None,
     accuracy: float | None = None,
     sha256: str | None = None,
+    device: str = "cpu",
 ) -> InspectableModel:
     """Capture an in-memory module (eval mode) for an example input of shape (1, C, H, W) or (C, H, W)."""
     if example.dim() == 3:
         example = example.unsqueeze(0)
     if example.dim() != 4:
         raise GraphError(f"the example input has shape {list(example.shape)}; expected (1, C, H, W)")
-    graph = capture_graph(*export(module, example.float()))
+    graph = capture_graph(*export(module.to(device), example.float().to(device)), device=device)
     _check_labels(graph, labels)
     return InspectableModel(
         name, title or name, source, graph, recipe or _default_recipe(graph), mean, std, labels, accuracy, sha256
@@ -161,12 +162,12 @@ def read_labels(path: str | None) -> list[str] | None:
         raise GraphError(f"labels file {path}: {exc.strerror}") from exc
 
 
-def load(spec: ModelSpec) -> InspectableModel:
+def load(spec: ModelSpec, device: str = "cpu") -> InspectableModel:
     """Load and capture a user's model; every failure is a GraphError or WeightsError with a plain message."""
     labels = read_labels(spec.labels)
     if spec.source.endswith(".pt2"):
         name = spec.name or Path(spec.source).stem
-        graph = capture_graph(*load_exported(Path(spec.source), spec.trust))
+        graph = capture_graph(*load_exported(Path(spec.source), spec.trust), device=device)
         _check_labels(graph, labels)
         recipe = spec.preprocess or _default_recipe(graph)
         return InspectableModel(
@@ -184,6 +185,7 @@ def load(spec: ModelSpec) -> InspectableModel:
         std=spec.std,
         labels=labels,
         sha256=_sha256(Path(spec.weights)) if spec.weights else None,
+        device=device,
     )
 
 
@@ -308,9 +310,11 @@ class Catalog:
         self.default = names[0]
 
     @classmethod
-    def load(cls, specs: list[ModelSpec], models_dir: Path, extra: list[InspectableModel] | None = None) -> Catalog:
+    def load(
+        cls, specs: list[ModelSpec], models_dir: Path, extra: list[InspectableModel] | None = None, device: str = "cpu"
+    ) -> Catalog:
         """User models from their specs (failing now, with a message, if one cannot be captured) plus the shipped."""
-        models = [*(extra or []), *(load(spec) for spec in specs)]
+        models = [*(extra or []), *(load(spec, device) for spec in specs)]
         names = [m.name for m in models]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -35,7 +35,7 @@ def create_app(
     app = FastAPI(title="convscope", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.registry = registry or Registry.load(settings.models_dir)
-    app.state.catalog = catalog or Catalog.load(list(settings.models), settings.models_dir)
+    app.state.catalog = catalog or Catalog.load(list(settings.models), settings.models_dir, device=settings.device)
     app.state.captures = CaptureCache(settings.capture_cache_bytes)
     app.state.response_cache = {}
     errors.install(app)

@@ -166,10 +166,15 @@ def graph_input(
                 422, "invalid_input", f"tensor.data holds {len(raw)} bytes; {list(shape)} float32 take {expected}."
             )
         values = np.frombuffer(raw, dtype="<f4").reshape(shape)
-        if not np.isfinite(values).all():
-            raise ApiError(422, "invalid_input", "tensor.data holds NaN or infinite values.")
+        if not (np.isfinite(values).all() and np.abs(values).max() <= 1e6):
+            raise ApiError(422, "invalid_input", "tensor.data holds NaN, infinite or out-of-range (|x| > 1e6) values.")
         return torch.from_numpy(values.astype(np.float32)).unsqueeze(0), None
-    values = np.asarray(fields.pixels, dtype=np.float32)
+    try:
+        values = np.asarray(fields.pixels, dtype=np.float32)
+    except ValueError as exc:
+        raise ApiError(
+            422, "invalid_input", "pixels must be a regular [C][H][W] (or [H][W]) array of numbers."
+        ) from exc
     if values.ndim == 2 and shape[0] == 1:
         values = values[None]
     if values.shape != shape:

@@ -61,7 +61,9 @@ def serve(host: str, port: int, workers: int, settings: Settings) -> None:
         return
     _socket(host, port, listen=False).close()  # fail here, once, if the address is taken
     if settings.models:
-        Catalog.load(list(settings.models), settings.models_dir)  # a bad model fails here, once, not per worker
+        Catalog.load(
+            list(settings.models), settings.models_dir, device=settings.device
+        )  # a bad model fails here, once, not per worker
     context = multiprocessing.get_context("spawn")
 
     def start() -> multiprocessing.process.BaseProcess:

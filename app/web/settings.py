@@ -34,6 +34,7 @@ class Settings(BaseSettings):
         description="the user's models to serve before the shipped ones "
         "(JSON list of {source, weights, input, labels, preprocess, mean, std})",
     )
+    device: Literal["cpu", "cuda"] = Field("cpu", description="where the user's models run")
     capture_cache_bytes: int = Field(
         256 * 1024 * 1024,
         ge=0,

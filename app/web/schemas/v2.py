@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.web.schemas.visualiser import EncodedArray
 
-Number = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+Number = Annotated[float, Field(allow_inf_nan=False, strict=True, ge=-1e6, le=1e6)]
 Nested = list[Number] | list[list[Number]] | list[list[list[Number]]]
 LayerName = Annotated[str, Field(min_length=1, max_length=300)]
 
@@ -43,8 +43,14 @@ class InputV2(BaseModel):
         return self
 
 
+# A blank 28×28 digit: valid for the shipped LeNets (?model=lenet), whose input is 1×28×28.
+_BLANK = [[0.0] * 28 for _ in range(28)]
+
+
 class PredictRequestV2(InputV2):
     """Body of POST /api/v2/predict as JSON."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"pixels": _BLANK, "layers": ["conv1", "softmax"]}]})
 
     layers: list[LayerName] | None = Field(
         None, max_length=10_000, description="layer names; ['*'] for all; [] for none; default by size"
@@ -53,6 +59,10 @@ class PredictRequestV2(InputV2):
 
 class TraceRequestV2(InputV2):
     """Body of POST /api/v2/trace as JSON: an input and the unit to explain."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pixels": _BLANK, "layer": "conv2", "index": [3, 4, 5]}]}
+    )
 
     layer: LayerName
     index: list[Annotated[int, Field(strict=True)]] = Field(

@@ -128,6 +128,7 @@ class CapturedGraph:
 
     def __post_init__(self) -> None:
         self._index = {layer.name: i for i, layer in enumerate(self.layers)}
+        self._names = [layer.name for layer in self.layers]
 
     def index(self, name: str) -> int:
         """Position of a layer by name (KeyError if unknown)."""
@@ -154,7 +155,9 @@ class CapturedGraph:
         """Every layer's value for a batch x (N, C, H, W), by name, without autograd, in CPU memory."""
         with torch.inference_mode():
             values = self.forward(x)
-            return {layer.name: v.cpu() for layer, v in zip(self.layers, values, strict=True)}
+            if self.device.type != "cpu":
+                values = [v.cpu() for v in values]
+            return dict(zip(self._names, values, strict=True))
 
 
 def export(model: nn.Module, example: torch.Tensor) -> tuple[ExportedProgram, bool]:
@@ -451,6 +454,9 @@ def _returning_all(gm: fx.GraphModule, values: list[fx.Node]) -> fx.GraphModule:
     remap: dict[fx.Node, fx.Node] = {}
     graph.graph_copy(gm.graph, remap)
     graph.output(tuple(remap[v] for v in values))
+    for node in list(graph.nodes):
+        if node.op == "call_module" and str(node.target).startswith("_guards"):
+            graph.erase_node(node)  # export's input-shape guard: inputs are checked before they get here
     module = fx.GraphModule(gm, graph)
     module.graph.eliminate_dead_code()
     module.recompile()

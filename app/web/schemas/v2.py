@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from app.web.schemas.visualiser import EncodedArray
 
@@ -44,7 +44,7 @@ class InputV2(BaseModel):
 
 
 # A blank 28×28 digit: valid for the shipped LeNets (?model=lenet), whose input is 1×28×28.
-_BLANK = [[0.0] * 28 for _ in range(28)]
+_BLANK: list[JsonValue] = [[0.0] * 28 for _ in range(28)]
 
 
 class PredictRequestV2(InputV2):

@@ -9,8 +9,12 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
+import sys
 import time
 from collections import Counter
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx2 as httpx
@@ -107,3 +111,14 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def in_subprocess(
+    url: str, kind: str, duration: float, connections: int = 32, requests: int | None = None
+) -> dict[str, Any]:
+    """Run this load generator in a second process (so it does not share the server's interpreter); its summary."""
+    cmd = [sys.executable, "-m", "bench.load", "--url", url, "--kind", kind, "--connections", str(connections),
+           "--duration", str(duration), *(["--requests", str(requests)] if requests else [])]  # fmt: skip
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=duration + 120, check=True)
+    return dict(json.loads(done.stdout))

@@ -35,6 +35,7 @@ from app.core.registry import Registry
 from app.core.runtime import configure_torch
 from app.core.samples import pixels
 from bench.graph import bench_graph
+from bench.load import in_subprocess
 from tests.support.drawings import draw_digit, png
 from tests.support.live_server import free_port, rss_kib, server_process
 
@@ -158,26 +159,7 @@ def wrk(url: str, body: tuple[str, Path], seconds: float, connections: int, tmp:
 
 def pyload(url: str, kind: str, seconds: float, connections: int) -> dict[str, Any]:
     """Fallback load generator when wrk is not installed."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.load",
-            "--url",
-            url.split("/api")[0],
-            "--kind",
-            kind,
-            "--connections",
-            str(connections),
-            "--duration",
-            str(seconds),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
+    return in_subprocess(url.split("/api")[0], kind, seconds, connections)
 
 
 HTTP_CASES = [
@@ -300,48 +282,9 @@ def bench_memory(quick: bool) -> dict[str, Any]:
     """6. Server RSS before and after 20,000 requests (mixed kinds, distinct inputs)."""
     total = 4000 if quick else 20_000
     with server_process(env={"CONVSCOPE_LOG_LEVEL": "warning"}) as (url, proc):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.load",
-                "--url",
-                url,
-                "--kind",
-                "mixed",
-                "--requests",
-                "500",
-                "--duration",
-                "60",
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+        in_subprocess(url, "mixed", 60, requests=500)  # warm-up
         before = rss_kib(proc.pid)
-        run = json.loads(
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.load",
-                    "--url",
-                    url,
-                    "--kind",
-                    "mixed",
-                    "--requests",
-                    str(total),
-                    "--duration",
-                    "600",
-                    "--connections",
-                    "16",
-                ],
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        run = in_subprocess(url, "mixed", 600, connections=16, requests=total)
         after = rss_kib(proc.pid)
     return {
         "requests": run["requests"],

@@ -8,6 +8,7 @@ no state shared between calls.
 
 from __future__ import annotations
 
+import math
 import operator
 import warnings
 from collections import Counter, defaultdict
@@ -108,10 +109,7 @@ class Layer:
     @property
     def size(self) -> int:
         """Number of units."""
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
 
 @dataclass

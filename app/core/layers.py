@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,10 +68,7 @@ class LayerSpec:
     @property
     def size(self) -> int:
         """Number of units."""
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
     def hyper(self) -> dict[str, int | str]:
         """Hyper-parameters as the API publishes them."""

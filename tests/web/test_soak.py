@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from bench.load import in_subprocess
 from tests.support.live_server import rss_kib, server_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,27 +14,7 @@ SOAK_SECONDS = float(os.environ.get("CONVSCOPE_SOAK_SECONDS", "60"))
 
 def load(url: str, seconds: float, connections: int = 32) -> dict:
     """Run the load generator in a second process; it stops by itself after `seconds`."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.load",
-            "--url",
-            url,
-            "--kind",
-            "mixed",
-            "--connections",
-            str(connections),
-            "--duration",
-            str(seconds),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-        check=True,
-    )
-    return json.loads(out.stdout)
+    return in_subprocess(url, "mixed", seconds, connections)
 
 
 def test_soak_60s_32_connections() -> None:

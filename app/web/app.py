@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from app import __version__
 from app.core.registry import Registry
 from app.core.runtime import configure_torch
-from app.web import access_log, errors, security
+from app.web import access_log, errors, openapi, security
 from app.web.access_log import AccessLog
 from app.web.compression import SelectiveGZip
 from app.web.limits import BodyLimit
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     app.include_router(visualiser.router)
     app.include_router(lab.router)
+    openapi.install(app)
     pages.mount(app)
     docs.mount(app)
     app.add_middleware(SelectiveGZip)

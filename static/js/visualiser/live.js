@@ -4,12 +4,14 @@ import { predict } from "../shared/api.js";
 
 export class LiveLoop {
   /**
-   * onResult(result, steps) paints a prediction; onEmpty() clears the page; onError(err) reports a failure;
+   * onResult(result, steps) paints a prediction; onEmpty() clears the page; onError(err, origin) reports a failure
+   * next to where the input came from;
    * alsoSteps() says whether the page wants the preprocessing steps anyway (their panel is open).
    */
   constructor({ onResult, onEmpty, onError, alsoSteps }) {
     Object.assign(this, { onResult, onEmpty, onError, alsoSteps });
     this.source = null; // async () => {blob} | {pixels} | null
+    this.origin = null; // "pad" | "upload" | "sample": where errors are shown
     this.steps = false;
     this.inFlight = false;
     this.dirty = false;
@@ -20,9 +22,10 @@ export class LiveLoop {
   }
 
   /** Switch to a new input source and run; steps: ask for the preprocessing steps with it. */
-  use(source, steps) {
+  use(source, steps, origin = "pad") {
     this.source = source;
     this.steps = steps;
+    this.origin = origin;
     this.run();
   }
 
@@ -36,7 +39,7 @@ export class LiveLoop {
     try {
       await this.#once();
     } catch (err) {
-      this.onError(err);
+      this.onError(err, this.origin);
     } finally {
       this.inFlight = false;
       if (this.dirty) this.run();

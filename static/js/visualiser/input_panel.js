@@ -37,7 +37,8 @@ export function renderGallery(container, samples, onPick) {
     b.className = `sample${s.correct ? "" : " wrong"}`;
     b.dataset.sampleId = s.id;
     b.title = s.correct ? `a ${s.label}` : `a ${s.label} that the network reads as ${s.predicted}`;
-    b.setAttribute("aria-label", `Sample digit ${s.label}${s.correct ? "" : `, misread as ${s.predicted}`}`);
+    // The accessible name contains the visible text ("5" or "5→3"), as speech input needs.
+    b.setAttribute("aria-label", s.correct ? `Sample digit ${s.label}` : `Sample digit ${s.label}→${s.predicted}, misread as ${s.predicted}`);
     b.innerHTML = `<img src="${esc(s.png)}" alt="" width="28" height="28"><span>${esc(s.label)}${
       s.correct ? "" : `→${esc(s.predicted)}`}</span>`;
     b.addEventListener("click", () => onPick(s));

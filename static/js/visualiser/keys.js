@@ -7,6 +7,9 @@ export class KeyNav {
   constructor(tracer, view) {
     this.tracer = tracer;
     this.view = view;
+    this.fromPointer = false; // focus that a click or tap gave: the pointer selects, not the focus
+    view.container.addEventListener("pointerdown", () => { this.fromPointer = true; });
+    document.addEventListener("keydown", () => { this.fromPointer = false; }, true);
     view.container.addEventListener("focusin", (e) => this.#focus(e.target));
     view.container.addEventListener("keydown", (e) => this.#key(e));
   }
@@ -28,7 +31,9 @@ export class KeyNav {
   #focus(canvas) {
     if (!canvas.dataset || !canvas.dataset.layer) return;
     this.view.setTabStop(canvas);
-    if (!canvas.matches(":focus-visible") || this.#onCanvas(canvas)) return;
+    const pointer = this.fromPointer;
+    this.fromPointer = false;
+    if (pointer || this.#onCanvas(canvas)) return;
     this.tracer.pinned = false;
     const { c, rows, cols } = this.#dims(canvas);
     const name = canvas.dataset.layer;

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_visualiser import box_from_geometry, hover_unit, open_page, prediction, stroke, wait_prediction
+from tests.browser.test_visualiser import box_from_geometry, hover_unit, open_page, stroke, wait_prediction
 from tests.support.browser import PageWatch
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -29,8 +29,11 @@ def page(browser, server: str) -> Iterator[tuple[object, PageWatch]]:
 
 def in_viewport(pg, selector: str, viewport: dict[str, int] = DESKTOP) -> bool:
     box = pg.locator(selector).first.bounding_box()
-    return box is not None and box["y"] >= 0 and box["x"] >= 0 and (
-        box["y"] + box["height"] <= viewport["height"] and box["x"] + box["width"] <= viewport["width"]
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["x"] >= 0
+        and (box["y"] + box["height"] <= viewport["height"] and box["x"] + box["width"] <= viewport["width"])
     )
 
 
@@ -41,8 +44,14 @@ def test_1_2_answer_input_field_and_arithmetic_stay_in_view_at_1280x800(page) ->
     assert in_viewport(pg, "[data-testid=prediction]") and in_viewport(pg, "[data-testid=draw-pad]")
     hover_unit(pg, "pool2", (3, 2, 2))  # deep in the network: scrolls the network, not the page
     expect(pg.locator("[data-testid=detail] h3")).to_have_text(re.compile(r"^pool2\[3, 2, 2\]"))
-    for selector in ["[data-testid=prediction]", "[data-testid=rf-input]", "#seen", "[data-testid=detail] h3",
-                     'canvas[data-layer="pool2"][data-channel="3"]', "[data-testid=draw-pad]"]:
+    for selector in [
+        "[data-testid=prediction]",
+        "[data-testid=rf-input]",
+        "#seen",
+        "[data-testid=detail] h3",
+        'canvas[data-layer="pool2"][data-channel="3"]',
+        "[data-testid=draw-pad]",
+    ]:
         assert in_viewport(pg, selector), f"{selector} is out of view"
     assert pg.evaluate("window.scrollY") == 0
     assert pg.evaluate("document.documentElement.scrollHeight") <= DESKTOP["height"]
@@ -95,7 +104,7 @@ def test_4_phone_answer_pill_zoom_to_tap_and_sheet_where_tapped(browser, server:
         top = sheet.bounding_box()["y"]
         assert in_viewport(pg, "#detail-panel", PHONE["viewport"]) and top < PHONE["viewport"]["height"] / 2 + 60
         cursor = pg.locator('canvas[data-layer="conv2"][data-channel="3"] ~ .unit-cursor').bounding_box()
-        assert 0 <= cursor["y"] and cursor["y"] + cursor["height"] <= top, "the tapped unit is hidden by the sheet"
+        assert cursor["y"] >= 0 and cursor["y"] + cursor["height"] <= top, "the tapped unit is hidden by the sheet"
         assert pg.evaluate("document.documentElement.scrollWidth") <= 390
         pg.locator("#sheet-close").tap()
         expect(sheet).to_be_hidden()
@@ -220,7 +229,7 @@ def test_8_erasing_everything_clears_the_answer_without_a_request_per_move(page)
     statuses: list[int] = []
     pg.on("response", lambda r: "/api/v1/predict" in r.url and statuses.append(r.status))
     path = [(0.5, y / 20) for y in range(2, 19)]
-    stroke(pg, path + [(0.45, 0.85), (0.45, 0.15), (0.55, 0.15), (0.55, 0.85)], steps=4)
+    stroke(pg, [*path, (0.45, 0.85), (0.45, 0.15), (0.55, 0.15), (0.55, 0.85)], steps=4)
     wait_prediction(pg, "")
     expect(pg.locator("#pad-hint")).to_be_visible()
     pg.wait_for_timeout(300)
@@ -274,4 +283,3 @@ def test_9_the_manuals_try_it_out_succeeds(browser, server: str) -> None:
         execute.click()
         status = op.locator(".live-responses-table .response .response-col_status").first
         expect(status).to_have_text(re.compile(r"^\s*200"), timeout=15_000)
-    assert prediction is not None

@@ -192,12 +192,19 @@ def _model_options(s: argparse.ArgumentParser) -> None:
     )
 
 
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each option's default, except where the help already says it (options whose default is None)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with its four subcommands."""
     p = argparse.ArgumentParser(prog="convscope", description="See inside a convolutional neural network.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _Defaults
 
     s = sub.add_parser("serve", help="run the web app and JSON API", formatter_class=fmt)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on")

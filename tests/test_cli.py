@@ -71,3 +71,11 @@ def test_cli_evaluate(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["evaluate"]) == 0
     out = capsys.readouterr().out
     assert "accuracy 99." in out and "true\\pred" in out
+
+
+def test_serve_help_shows_the_default_host_and_port(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 127.0.0.1)" in text and "(default: 8000)" in text and "(default: 1)" in text
+    assert "(default: None)" not in text

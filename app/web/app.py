@@ -10,7 +10,7 @@ from app.core.captures import CaptureCache
 from app.core.models import Catalog
 from app.core.registry import Registry
 from app.core.runtime import configure_torch
-from app.web import access_log, errors, security
+from app.web import access_log, errors, openapi, security
 from app.web.access_log import AccessLog
 from app.web.compression import SelectiveGZip
 from app.web.limits import BodyLimit
@@ -48,6 +48,7 @@ def create_app(
     app.include_router(visualiser.router)
     app.include_router(lab.router)
     app.include_router(v2.router)
+    openapi.install(app)
     pages.mount(app)
     docs.mount(app)
     app.add_middleware(SelectiveGZip)

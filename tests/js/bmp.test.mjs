@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { greyBmp } from "../../static/js/shared/bmp.js";
+import { greyBmp, hasInk } from "../../static/js/shared/bmp.js";
 
 /** RGBA image data of width × height from a list of [r, g, b] pixels. */
 function imageData(width, height, pixels) {
@@ -28,5 +28,13 @@ describe("greyBmp", () => {
     // Luminance 0.299 R + 0.587 G + 0.114 B, truncated.
     assert.deepEqual(Array.from(bytes.slice(offset, offset + 3)), [0, 255, 76]);
     assert.deepEqual(Array.from(bytes.slice(offset + 4, offset + 7)), [149, 29, 10]);
+  });
+});
+
+describe("hasInk", () => {
+  it("is false for a blank or erased pad (white, or light anti-aliased remains) and true for any dark pixel", () => {
+    assert.equal(hasInk(imageData(2, 2, [[255, 255, 255], [255, 255, 255], [250, 250, 250], [200, 200, 200]])), false);
+    assert.equal(hasInk(imageData(2, 1, [[255, 255, 255], [17, 17, 17]])), true);
+    assert.equal(hasInk(imageData(1, 1, [[120, 120, 120]])), true);
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
-  ACTIVATION_RULES, LAYER_NOTES, activationAfter, firstOfKind, isPerDigit, layerWithRole,
+  ACTIVATIONS, LAYER_NOTES, activationAfter, firstOfKind, isPerDigit, layerWithRole,
 } from "../../static/js/shared/layers.js";
 import { LENET_LAYERS } from "./fixtures.mjs";
 
@@ -47,6 +47,16 @@ describe("activationAfter", () => {
 describe("notes and rules", () => {
   it("have a note for every kind the lenet model uses and a rule for each activation", () => {
     for (const layer of LENET_LAYERS) assert.ok(LAYER_NOTES[layer.kind], layer.kind);
-    assert.deepEqual(ACTIVATION_RULES, { relu: "max(0, x)", tanh: "tanh(x)" });
+    assert.deepEqual(Object.keys(ACTIVATIONS).sort(), ["relu", "tanh"]);
+    assert.equal(ACTIVATIONS.relu.rule, "max(0, x)");
+    assert.equal(ACTIVATIONS.tanh.rule, "tanh(x)");
+  });
+
+  it("write a rule around its argument without touching the x inside max (not 'ma-0.09(0, x)')", () => {
+    assert.equal(ACTIVATIONS.relu.of("-0.0935"), "max(0, -0.0935)");
+    assert.equal(ACTIVATIONS.tanh.of("0.5"), "tanh(0.5)");
+    assert.equal(ACTIVATIONS.relu.apply(-2), 0);
+    assert.equal(ACTIVATIONS.relu.apply(1.5), 1.5);
+    assert.equal(ACTIVATIONS.tanh.apply(0), 0);
   });
 });

@@ -88,7 +88,8 @@ async def predict(
         Encoding,
         Query(
             description="json: lists of numbers; f32: base64 little-endian float32 "
-            "with shape; binary: one frame of raw float32 (see the README)"
+            "with shape; binary: one frame of raw float32; u8: the same frame with 8 bits per value for display, "
+            "each map quantised over its own min…max (see the README)"
         ),
     ] = "json",
     steps: Annotated[bool, Query(description="include the preprocessing steps as images")] = True,

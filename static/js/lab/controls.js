@@ -1,22 +1,47 @@
 // The lab's form: read the settings for /lab/convolve, load a worked example, show only the inputs that apply.
 import { $ } from "../shared/dom.js";
+import { FIELDS, checkSettings } from "./validate.js";
 
-const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+/** Show each field's problem next to it (and tell assistive technology), or clear it. */
+function showFieldErrors(errors) {
+  for (const id of Object.keys(FIELDS)) {
+    const input = $(id);
+    let note = document.getElementById(`${id}-error`);
+    if (!note) {
+      note = document.createElement("span");
+      note.id = `${id}-error`;
+      note.className = "field-error";
+      note.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = errors[id] || "";
+    input.setAttribute("aria-invalid", String(Boolean(errors[id])));
+    if (errors[id]) input.setAttribute("aria-describedby", note.id);
+    else input.removeAttribute("aria-describedby");
+  }
+}
 
-/** The request body for /lab/convolve from the form, the input image and the kernel. */
+/**
+ * The request body for /lab/convolve from the form, the input image and the kernel: {body} when every number is
+ * one the server accepts, else {errors: {id: sentence}} (shown next to the fields; nothing is clamped or rounded).
+ */
 export function readSettings(image, kernel) {
   const mode = $("padding-mode").value;
-  return {
+  const poolType = $("pool-type").value;
+  const text = Object.fromEntries(Object.keys(FIELDS).map((id) => [id, $(id).value]));
+  const { values: v, errors } = checkSettings(text, { paddingMode: mode, activation: $("activation").value, poolType });
+  showFieldErrors(errors);
+  if (Object.keys(errors).length) return { errors };
+  return { body: {
     input: image,
     kernel,
-    bias: Number($("bias").value) || 0,
-    stride: clamp(Number($("stride").value) || 1, 1, 3),
-    padding: mode === "number" ? clamp(Number($("padding-number").value) || 0, 0, 5) : mode,
+    bias: v.bias,
+    stride: v.stride,
+    padding: mode === "number" ? v["padding-number"] : mode,
     activation: $("activation").value,
-    slope: Number($("slope").value) || 0,
-    pool: { type: $("pool-type").value, size: Number($("pool-size").value) || 2,
-      stride: Number($("pool-stride").value) || 2 },
-  };
+    slope: v.slope ?? 0.01,
+    pool: { type: poolType, size: v["pool-size"] ?? 2, stride: v["pool-stride"] ?? 2 },
+  } };
 }
 
 /** Set the form to a worked example's stride, activation and pooling (no padding). */

@@ -3,6 +3,7 @@ import { getLabPresets, getModel, postJson, predict } from "../shared/api.js";
 import { CONFIG } from "../shared/config.js";
 import { $ } from "../shared/dom.js";
 import { DrawPad } from "../shared/draw.js";
+import { friendly } from "../shared/errors.js";
 import { LAB_ACTIVATIONS, firstOfKind } from "../shared/layers.js";
 import { applyExample, onSettingsChange, readSettings, showApplicable } from "./controls.js";
 import { explainConv, explainPool, flatHtml, outputSizeHtml, paddingMarks, poolCaption, windowMarks } from "./explain.js";
@@ -49,6 +50,21 @@ class LabMaps {
     $("flat").innerHTML = flatHtml(result.flattened);
   }
 
+  /** Nothing stale after an error: every map, the formula, the flattened list and the cell's arithmetic go. */
+  clear() {
+    this.result = null;
+    for (const [name, view] of Object.entries(this.maps)) {
+      Object.assign(view, { values: null, onCell: null });
+      const el = $(`map-${name}`);
+      el.replaceChildren();
+      delete el.dataset.shape;
+      delete el.dataset.sum;
+    }
+    $("output-size").textContent = "";
+    $("flat").replaceChildren();
+    $("lab-detail").innerHTML = '<p class="muted">Fix the setting marked above to see the maps again.</p>';
+  }
+
   #conv(y, x) {
     const { window, html } = explainConv(this.result, y, x);
     this.maps.input.mark(windowMarks(window));
@@ -70,21 +86,33 @@ class Lab {
     this.presets = presets;
     this.image = presets.examples.smiley.input; // replaced by the user's digit once drawn
     this.timer = 0;
+    this.token = 0;
     this.maps = new LabMaps();
     this.editor = new KernelEditor({ select: $("kernel-preset"), sizeSelect: $("kernel-size"),
       grid: $("kernel-editor"), onChange: () => this.run() });
     this.editor.setPresets(presets.kernels, networkKernels(model));
   }
 
+  /** Check the form, then (debounced) compute; an error clears every result, and late answers are dropped. */
   run() {
     clearTimeout(this.timer);
+    const token = ++this.token;
     this.timer = setTimeout(async () => {
+      const { body, errors } = readSettings(this.image, this.editor.values);
+      if (errors) {
+        this.maps.clear();
+        status(`Nothing computed: ${Object.values(errors).join(" ")}`);
+        return;
+      }
       try {
-        const result = await postJson("/lab/convolve", readSettings(this.image, this.editor.values));
+        const result = await postJson("/lab/convolve", body);
+        if (token !== this.token) return;
         status("");
         this.maps.show(result);
       } catch (err) {
-        status(err.message);
+        if (token !== this.token) return;
+        this.maps.clear();
+        status(`The lab could not compute this: ${friendly(err)}`);
       }
     }, 30);
   }
@@ -115,11 +143,13 @@ class Lab {
       onChange: async (final) => {
         if (!final || pad.isEmpty() || $("source").value !== "digit") return;
         try {
-          const r = await predict({ blob: pad.toBlob() }, { steps: false });
+          const blob = pad.toBlob();
+          if (!blob) return; // everything erased
+          const r = await predict({ blob }, { steps: false, layers: [] });
           this.image = r.input;
           this.run();
         } catch (err) {
-          status(err.message);
+          status(friendly(err));
         }
       },
     });

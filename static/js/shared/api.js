@@ -1,5 +1,8 @@
-// API client: predictions (binary float32 frames), traces, model description, samples and the lab.
+// API client: predictions (binary frames: 8-bit display values by default, float32 on request), traces, model description, samples and the lab.
 import { CONFIG } from "./config.js";
+import { parseFrame } from "./frame.js";
+
+export { parseFrame };
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -63,22 +66,10 @@ function withInput(input, extra = {}) {
   };
 }
 
-/**
- * Parse the binary frame: uint32 LE header length, JSON header, padding to 4 bytes, then raw float32.
- * Each layer gets `data`, a Float32Array view on the frame (no copy, no base64).
- */
-export function parseFrame(buffer) {
-  const n = new DataView(buffer).getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
-  const start = 4 + n + ((4 - ((4 + n) % 4)) % 4);
-  for (const layer of header.layers) {
-    layer.data = new Float32Array(buffer, start + layer.values.offset, layer.values.length);
-  }
-  return header;
-}
-
-export async function predict(input, { steps = true } = {}) {
-  const response = await fetchOk(apiUrl("/predict", { encoding: "binary", steps }), withInput(input));
+/** Predict; encoding "u8" (display values, ~4× smaller) or "binary" (exact float32); layers: names, or all. */
+export async function predict(input, { steps = true, encoding = "u8", layers = null } = {}) {
+  const params = { encoding, steps, ...(layers === null ? {} : { layers: layers.join(",") }) };
+  const response = await fetchOk(apiUrl("/predict", params), withInput(input));
   return parseFrame(await response.arrayBuffer());
 }
 

@@ -27,3 +27,11 @@ export function greyBmp({ width, height, data }) {
   }
   return new Blob([buf], { type: "image/bmp" });
 }
+
+/** Whether RGBA image data has any ink: a pixel darker than `threshold` (0…255) on the light pad. */
+export function hasInk({ data }, threshold = 160) {
+  for (let p = 0; p < data.length; p += 4) {
+    if ((data[p] * 299 + data[p + 1] * 587 + data[p + 2] * 114) / 1000 < threshold) return true;
+  }
+  return false;
+}

@@ -16,6 +16,7 @@ export const CONFIG = {
     for (const c of [20, 24, 21, 16, 12, 10]) if (n % c === 0) return c;
     return 20;
   },
+  tapCell: 44, // CSS px per unit of a layer zoomed for fingers
   traceDebounceMs: 60,
   topContributions: 10,
   pad: { brush: 18, upload: 112 }, // brush: CSS px; upload: px per side sent live

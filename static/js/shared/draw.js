@@ -1,5 +1,5 @@
 // Drawing pad: mouse, touch and pen through pointer events; brush size, eraser, undo and clear.
-import { greyBmp } from "./bmp.js";
+import { greyBmp, hasInk } from "./bmp.js";
 import { PALETTE } from "./colors.js";
 import { CONFIG } from "./config.js";
 
@@ -109,7 +109,8 @@ export class DrawPad {
 
   /**
    * The drawing as an 8-bit greyscale BMP at CONFIG.pad.upload px, built synchronously: no async PNG encoder in
-   * the live path, and the server still does all of MNIST's preprocessing on it.
+   * the live path, and the server still does all of MNIST's preprocessing on it. Null when no ink is left (e.g.
+   * everything erased), so nothing blank is ever sent.
    */
   toBlob() {
     const side = CONFIG.pad.upload;
@@ -120,6 +121,7 @@ export class DrawPad {
       this.smallCtx = this.small.getContext("2d", { willReadFrequently: true });
     }
     this.smallCtx.drawImage(this.canvas, 0, 0, side, side);
-    return greyBmp(this.smallCtx.getImageData(0, 0, side, side));
+    const image = this.smallCtx.getImageData(0, 0, side, side);
+    return hasInk(image) ? greyBmp(image) : null;
   }
 }

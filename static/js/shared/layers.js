@@ -12,8 +12,14 @@ export const LAYER_NOTES = {
   softmax: "Softmax turns the 10 scores (logits) into probabilities that add up to 1.",
 };
 
-/** The network's element-wise activation kinds, each with the rule it applies to x. */
-export const ACTIVATION_RULES = { relu: "max(0, x)", tanh: "tanh(x)" };
+/**
+ * The network's element-wise activation kinds: the rule as text, the rule written around an argument (so a number
+ * never lands inside the name "max"), and the function itself.
+ */
+export const ACTIVATIONS = {
+  relu: { rule: "max(0, x)", of: (arg) => `max(0, ${arg})`, apply: (x) => Math.max(0, x) },
+  tanh: { rule: "tanh(x)", of: (arg) => `tanh(${arg})`, apply: Math.tanh },
+};
 
 /** Kinds whose units are a weighted sum plus a bias (the activation after them is shown with them). */
 const WEIGHTED_KINDS = ["conv", "linear"];
@@ -44,6 +50,6 @@ export function firstOfKind(layers, kind) {
  */
 export function activationAfter(layers, i) {
   const next = layers[i + 1];
-  if (!next || !WEIGHTED_KINDS.includes(layers[i].kind) || !(next.kind in ACTIVATION_RULES)) return null;
+  if (!next || !WEIGHTED_KINDS.includes(layers[i].kind) || !(next.kind in ACTIVATIONS)) return null;
   return next;
 }

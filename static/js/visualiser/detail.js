@@ -3,7 +3,7 @@
 import { esc } from "../shared/escape.js";
 import { fixed as f } from "../shared/format.js";
 import { cellBox } from "../shared/geometry.js";
-import { ACTIVATION_RULES } from "../shared/layers.js";
+import { ACTIVATIONS } from "../shared/layers.js";
 
 const num = (x, d = 3, role = "") =>
   `<span class="num"${role ? ` data-role="${role}"` : ""} data-value="${esc(x)}">${f(x, d)}</span>`;
@@ -61,9 +61,9 @@ function pool(t) {
 
 function activation(t) {
   const c = t.computation;
-  const rule = ACTIVATION_RULES[t.kind];
-  return `<p class="explain">${esc(t.kind.toUpperCase())} applies ${rule} to the same unit of ${esc(c.source)}.</p>
-    <p class="eq">${rule.replace("x", num(c.before, 4, "before"))} = ${num(c.after, 4, "sum")}</p>`;
+  const fn = ACTIVATIONS[t.kind];
+  return `<p class="explain">${esc(t.kind.toUpperCase())} applies ${esc(fn.rule)} to the same unit of ${esc(c.source)}.</p>
+    <p class="eq">${fn.of(num(c.before, 4, "before"))} = ${num(c.after, 4, "sum")}</p>`;
 }
 
 function flatten(t) {

@@ -2,6 +2,7 @@
 import { loadImage } from "../shared/dom.js";
 import { esc } from "../shared/escape.js";
 import { paintMap } from "../shared/heatmap.js";
+import { roving } from "../shared/roving.js";
 
 /** Wire the file input and the drop zone; onFile(file, image) gets the file and a decoded preview. */
 export function setupUpload(input, dropZone, onFile, onError) {
@@ -27,7 +28,7 @@ export function setupUpload(input, dropZone, onFile, onError) {
   });
 }
 
-/** Fill the gallery with sample buttons; onPick(sample) gets {id, label, pixels, …}. */
+/** Fill the gallery with sample buttons (one tab stop, arrows inside); onPick(sample) gets {id, label, pixels, …}. */
 export function renderGallery(container, samples, onPick) {
   container.innerHTML = "";
   for (const s of samples) {
@@ -36,12 +37,14 @@ export function renderGallery(container, samples, onPick) {
     b.className = `sample${s.correct ? "" : " wrong"}`;
     b.dataset.sampleId = s.id;
     b.title = s.correct ? `a ${s.label}` : `a ${s.label} that the network reads as ${s.predicted}`;
-    b.setAttribute("aria-label", `Sample digit ${s.label}${s.correct ? "" : `, misread as ${s.predicted}`}`);
+    // The accessible name contains the visible text ("5" or "5→3"), as speech input needs.
+    b.setAttribute("aria-label", s.correct ? `Sample digit ${s.label}` : `Sample digit ${s.label}→${s.predicted}, misread as ${s.predicted}`);
     b.innerHTML = `<img src="${esc(s.png)}" alt="" width="28" height="28"><span>${esc(s.label)}${
       s.correct ? "" : `→${esc(s.predicted)}`}</span>`;
     b.addEventListener("click", () => onPick(s));
     container.append(b);
   }
+  roving(container, "button.sample");
 }
 
 /** Paint the 28×28 input the network was given (rows of 0…1) into a canvas of the same size. */

@@ -4,12 +4,15 @@ import { predict } from "../shared/api.js";
 
 export class LiveLoop {
   /**
-   * onResult(result, steps) paints a prediction; onEmpty() clears the page; onError(err) reports a failure;
+   * onResult(result, steps) paints a prediction; onEmpty() clears the page; onError(err, origin) reports a failure
+   * next to where the input came from;
    * alsoSteps() says whether the page wants the preprocessing steps anyway (their panel is open).
    */
   constructor({ onResult, onEmpty, onError, alsoSteps }) {
     Object.assign(this, { onResult, onEmpty, onError, alsoSteps });
     this.source = null; // async () => {blob} | {pixels} | null
+    this.origin = null; // "pad" | "upload" | "sample": where errors are shown
+    this.generation = 0; // a new input (upload, sample, or back to the pad): answers for older ones are dropped
     this.steps = false;
     this.inFlight = false;
     this.dirty = false;
@@ -20,9 +23,11 @@ export class LiveLoop {
   }
 
   /** Switch to a new input source and run; steps: ask for the preprocessing steps with it. */
-  use(source, steps) {
+  use(source, steps, origin = "pad") {
+    if (origin !== "pad" || this.origin !== origin) this.generation++;
     this.source = source;
     this.steps = steps;
+    this.origin = origin;
     this.run();
   }
 
@@ -33,17 +38,19 @@ export class LiveLoop {
     }
     this.inFlight = true;
     this.dirty = false;
+    const generation = this.generation;
     try {
-      await this.#once();
+      await this.#once(() => generation === this.generation);
     } catch (err) {
-      this.onError(err);
+      if (generation === this.generation) this.onError(err, this.origin);
     } finally {
       this.inFlight = false;
       if (this.dirty) this.run();
     }
   }
 
-  async #once() {
+  /** One request; its answer is painted only while current() (a drawing's earlier strokes still are). */
+  async #once(current) {
     performance.mark("cs:start");
     const input = this.source ? await this.source() : null;
     if (!input) {
@@ -54,6 +61,6 @@ export class LiveLoop {
     performance.mark("cs:encoded");
     const result = await predict(input, { steps });
     performance.mark("cs:response");
-    this.onResult(result, steps);
+    if (current()) this.onResult(result, steps);
   }
 }

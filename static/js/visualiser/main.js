@@ -1,42 +1,69 @@
-// Wires the visualiser page: drawing → live predictions (one request in flight, latest wins) → layers, prediction,
-// tracing. Each function below wires one part of the page.
-import { getModel, getModels, getSamples, trace } from "../shared/api.js";
+// Wires the visualiser page: drawing → live predictions (one request in flight, latest wins) → the answer, the
+// layers and the overview; selecting a unit → its field on the input, its arithmetic (a bottom sheet on phones).
+import { getModel, trace } from "../shared/api.js";
 import { CONFIG } from "../shared/config.js";
-import { $, loadImage } from "../shared/dom.js";
-import { DrawPad } from "../shared/draw.js";
-import { esc } from "../shared/escape.js";
-import { flatIndex } from "../shared/geometry.js";
-import { activationAfter } from "../shared/layers.js";
+import { $ } from "../shared/dom.js";
+import { friendly } from "../shared/errors.js";
+import { ACTIVATIONS, activationAfter } from "../shared/layers.js";
 import { renderDetail } from "./detail.js";
-import { padImageFromPixels, renderGallery, renderSteps, setupUpload, showSeen } from "./input_panel.js";
-import { renderKernels } from "./kernels.js";
+import { renderSteps, showSeen } from "./input_panel.js";
+import { KeyNav } from "./keys.js";
 import { LiveLoop } from "./live.js";
 import { NetworkView } from "./network.js";
+import { Overview } from "./overview.js";
 import { PredictionView } from "./prediction.js";
+import { Sheet } from "./sheet.js";
 import { Tracer } from "./trace.js";
+import { wireInputs, wireModelSelect, wirePad, wireViewOptions } from "./wire.js";
 
-const status = (msg) => { $("status").textContent = msg || ""; };
+/** Errors go next to what caused them: the pad's and samples' under the answer, an upload's under the upload. */
+const ERROR_AT = { pad: "status", sample: "status", upload: "upload-error" };
+const showError = (origin, message) => {
+  for (const id of new Set(Object.values(ERROR_AT))) $(id).textContent = "";
+  if (message) $(ERROR_AT[origin] || "status").textContent = message;
+};
+
+/** One sentence for screen readers: the unit, its value and the equations of the panel. */
+function announce(panel) {
+  const head = panel.querySelector("h3");
+  const eqs = Array.from(panel.querySelectorAll(".eq")).filter((p) => !p.querySelector("select"));
+  $("announce").textContent = head ? [head.textContent, ...eqs.map((p) => p.textContent)].join(". ")
+    .replace(/\s+/g, " ") : "";
+}
 
 /** The detail panel: show(trace) renders it; the true label chosen for the softmax is kept between traces. */
-function detailPanel(layers, view) {
+function detailPanel(layers) {
   const state = { label: null, last: null };
   const show = (t) => {
     state.last = t;
-    if (!t) return renderDetail($("detail"), null);
-    const i = layers.findIndex((l) => l.name === t.layer);
-    const after = activationAfter(layers, i);
-    const next = after ? { kind: after.name, value: view.value(after.name, flatIndex(after.shape, t.index)) } : null;
+    if (!t) {
+      renderDetail($("detail"), null);
+      return announce($("detail"));
+    }
+    const after = activationAfter(layers, layers.findIndex((l) => l.name === t.layer));
+    // The activation that follows, from the trace's exact sum (the maps on the page are 8-bit display values).
+    const next = after ? { kind: after.name, value: ACTIVATIONS[after.kind].apply(t.computation.sum) } : null;
     renderDetail($("detail"), t, { next, label: state.label, onLabel: (l) => { state.label = l; show(state.last); } });
+    announce($("detail"));
   };
   return { show, setLabel: (l) => { state.label = l; } };
 }
 
-/** The tracer: it asks the API for the selected unit's trace on the last input and shows it in the detail panel. */
+/** The tracer with the views that follow the selection: the overview strip and, on phones, the sheet. */
 function createTracer(view, detail, lastInput) {
-  return new Tracer({
+  const sheet = new Sheet($("detail-panel"), $("sheet-close"), view, () => tracer.clear());
+  const overview = new Overview($("overview"), view, $("network-scroll"));
+  const tracer = new Tracer({
     view,
-    panel: document.querySelector(".network-panel"),
+    panel: document.querySelector(".network-content"),
     rays: $("rays"),
+    field: { rfInput: document.querySelector(".field-wrap .rf-input"), gradEl: $("field-grad"), cols: 28, rows: 28 },
+    tapGate: (canvas) => sheet.tapGate(canvas),
+    onSelect: (sel) => {
+      overview.field(sel);
+      if (!sel) sheet.close();
+      else if (sel.how === "click" || sel.how === "key") sheet.open(sel.name, sel.unit);
+    },
     onTrace: async (name, unit) => {
       const input = lastInput();
       if (!name || !input) {
@@ -48,91 +75,20 @@ function createTracer(view, detail, lastInput) {
         detail.show(t);
         return t;
       } catch (err) {
-        status(err.message);
+        $("detail").textContent = `This unit could not be explained: ${friendly(err)}`;
         return null;
       }
     },
   });
+  new KeyNav(tracer, view);
+  return tracer;
 }
 
-/** The drawing pad and its tools; every stroke runs the live loop (steps only once the stroke ends). */
-function wirePad(loop) {
-  const pad = new DrawPad($("pad"), {
-    onChange: (final) => {
-      $("pad-hint").hidden = !pad.isEmpty();
-      loop.use(async () => (pad.isEmpty() ? null : { blob: pad.toBlob() }), final);
-    },
-  });
-  $("brush").addEventListener("input", (e) => pad.setBrush(Number(e.target.value)));
-  $("eraser").addEventListener("click", (e) => {
-    const on = e.currentTarget.getAttribute("aria-pressed") !== "true";
-    e.currentTarget.setAttribute("aria-pressed", String(on));
-    pad.setEraser(on);
-  });
-  $("undo").addEventListener("click", () => pad.undo());
-  $("clear").addEventListener("click", () => pad.clear());
-  return pad;
-}
-
-/** Uploads and the sample gallery: each shows its image on the pad and becomes the loop's input. */
-function wireInputs(loop, pad, detail) {
-  setupUpload($("upload"), $("drop"), (file, image) => {
-    if (image) pad.setBackground(image);
-    $("pad-hint").hidden = true;
-    loop.use(async () => ({ blob: file }), true);
-  }, status);
-  getSamples().then((body) => renderGallery($("gallery"), body.samples, async (s) => {
-    pad.setBackground(await loadImage(padImageFromPixels(s.pixels).toDataURL()));
-    $("pad-hint").hidden = true;
-    detail.setLabel(s.label);
-    loop.use(async () => ({ pixels: s.pixels }), true);
-  })).catch((err) => status(`Samples unavailable: ${err.message}`));
-}
-
-/** The model picker: choosing another network reloads the page around its layers. */
-function wireModelSelect(model) {
-  getModels().then(({ models }) => {
-    const select = $("model-select");
-    select.innerHTML = models.map((m) => `<option value="${esc(m.name)}" ${m.name === model.name ? "selected" : ""}>
-      ${esc(m.name)} (${esc(m.architecture)}, ${(m.test_accuracy * 100).toFixed(2)} %)</option>`).join("");
-    select.addEventListener("change", () => {
-      const url = new URL(window.location.href);
-      url.searchParams.set("model", select.value);
-      window.location.assign(url);
-    });
-  });
-}
-
-/** View options: colour range mode, one checkbox per layer, and the "Show kernels" buttons of conv layers. */
-function wireViewOptions(layers, view) {
-  $("range-mode").addEventListener("change", (e) => view.setRangeMode(e.target.value));
-  for (const layer of layers) {
-    const label = document.createElement("label");
-    label.innerHTML = `<input type="checkbox" id="toggle-${esc(layer.name)}" checked> ${esc(layer.name)}`;
-    label.querySelector("input").addEventListener("change", (e) => view.setVisible(layer.name, e.target.checked));
-    $("layer-toggles").append(label);
-  }
-  $("network").addEventListener("click", (e) => {
-    const btn = e.target.closest("button[data-kernels-for]");
-    if (!btn) return;
-    const entry = view.entry(btn.dataset.kernelsFor);
-    if (!entry.kernelsEl.childElementCount) renderKernels(entry.kernelsEl, entry.layer);
-    entry.kernelsEl.hidden = !entry.kernelsEl.hidden;
-    btn.setAttribute("aria-expanded", String(!entry.kernelsEl.hidden));
-    btn.textContent = entry.kernelsEl.hidden ? "Show kernels" : "Hide kernels";
-  });
-}
-
-async function main() {
-  const model = await getModel();
-  const view = new NetworkView($("network"), model);
-  const prediction = new PredictionView({ digit: $("prediction"), confidence: $("confidence"), bars: $("bars") });
-  const detail = detailPanel(model.layers, view);
-  let lastResult = null;
-  const tracer = createTracer(view, detail, () => lastResult && lastResult.input);
-
-  const clearOutputs = () => {
-    lastResult = null;
+/** What the page shows for an input, and how it is emptied (blank pad, errors). */
+function outputs(view, prediction, tracer) {
+  const state = { result: null };
+  const clear = () => {
+    state.result = null;
     prediction.clear();
     view.clear();
     tracer.clear();
@@ -142,34 +98,52 @@ async function main() {
     document.body.classList.add("empty");
   };
   const paint = (result, steps) => {
-    lastResult = result;
+    state.result = result;
     sessionStorage.setItem(CONFIG.savedInputKey, JSON.stringify(result.input)); // the lab starts from it
     document.body.classList.remove("empty");
+    $("pad-hint").hidden = true;
     view.update(result);
     prediction.show(result.prediction, result.probabilities);
     showSeen($("seen"), result.input);
     if (steps) renderSteps($("steps"), result.steps);
-    status("");
+    showError(null, "");
     performance.mark("cs:painted");
     document.dispatchEvent(new CustomEvent("convscope:painted")); // for the browser benchmark and tests
     tracer.refresh();
   };
+  return { state, clear, paint };
+}
+
+async function main() {
+  const model = await getModel();
+  const view = new NetworkView($("network"), model);
+  const prediction = new PredictionView({ digit: $("prediction"), confidence: $("confidence"), bars: $("bars") });
+  const detail = detailPanel(model.layers);
+  let out = null;
+  const tracer = createTracer(view, detail, () => out.state.result && out.state.result.input);
+  out = outputs(view, prediction, tracer);
   const loop = new LiveLoop({
-    onResult: paint,
-    onEmpty: clearOutputs,
-    onError: (err) => (err.code === "empty_image" ? clearOutputs() : status(`Could not run the network: ${err.message}`)),
+    onResult: out.paint,
+    onEmpty: () => {
+      out.clear();
+      showError(null, "");
+      $("pad-hint").hidden = false;
+    },
+    onError: (err, origin) => {
+      out.clear(); // nothing stale: the old answer must not look like this input's
+      showError(origin, friendly(err));
+    },
     alsoSteps: () => $("steps-box").open,
   });
-
   const pad = wirePad(loop);
   $("steps-box").addEventListener("toggle", () => { if ($("steps-box").open && loop.hasSource) loop.run(); });
   wireInputs(loop, pad, detail);
   wireModelSelect(model);
   wireViewOptions(model.layers, view);
-  clearOutputs();
+  out.clear();
   document.body.dataset.ready = "true";
 }
 
 main().catch((err) => {
-  document.getElementById("status").textContent = `The page could not start: ${err.message}`;
+  document.getElementById("status").textContent = `The page could not start: ${friendly(err)}`;
 });

@@ -4,7 +4,7 @@ import { CONFIG } from "../shared/config.js";
 import { esc } from "../shared/escape.js";
 import { flatIndex, isSpatial, unravel } from "../shared/geometry.js";
 import { paintMap } from "../shared/heatmap.js";
-import { LAYER_NOTES, isPerDigit, layerWithRole } from "../shared/layers.js";
+import { LAYER_NOTES, isPerDigit } from "../shared/layers.js";
 
 const fmtShape = (shape) => shape.join("×");
 const legendKind = (layer) => (layer.role === "input" ? "input" : "signed");
@@ -24,6 +24,7 @@ export class NetworkView {
     const row = document.createElement("section");
     row.className = `layer kind-${layer.kind}`;
     row.dataset.layerRow = layer.name;
+    row.id = `layer-${layer.name}`;
     const entry = { row, canvases: [], legendEl: legend(legendKind(layer), 1), cols: 0, rows: 0, layer };
     row.append(header(layer, entry.legendEl));
     const note = document.createElement("p");
@@ -81,10 +82,10 @@ export class NetworkView {
     canvas.dataset.channel = String(c);
     canvas.dataset.cols = String(w);
     canvas.dataset.rows = String(h);
-    canvas.tabIndex = 0;
+    canvas.tabIndex = c === 0 ? 0 : -1; // one tab stop per layer; the arrow keys move between its units and maps
     canvas.setAttribute("role", "img");
     const what = isSpatial(layer) ? `channel ${c}` : `${layer.shape[0]} units`;
-    canvas.setAttribute("aria-label", `${layer.name} ${what}; focus and use arrow keys to inspect units`);
+    canvas.setAttribute("aria-label", `${layer.name} ${what}; use the arrow keys to inspect units`);
     const box = document.createElement("div");
     box.className = "rf-box";
     box.hidden = true;
@@ -98,24 +99,34 @@ export class NetworkView {
       label.textContent = c;
       wrap.append(label);
     }
-    if (layer.role === "input") {
-      const grad = document.createElement("canvas");
-      grad.className = "grad-overlay";
-      grad.width = w;
-      grad.height = h;
-      grad.style.width = canvas.style.width;
-      grad.style.height = canvas.style.height;
-      grad.hidden = true;
-      const rf = document.createElement("div");
-      rf.className = "rf-input";
-      rf.dataset.testid = "rf-input";
-      rf.hidden = true;
-      wrap.append(grad, rf);
-      entry.gradEl = grad;
-      entry.rfInput = rf;
-    }
     entry.canvases.push(canvas);
     return wrap;
+  }
+
+  /** Make this canvas its layer's one tab stop. */
+  setTabStop(canvas) {
+    for (const other of this.rows.get(canvas.dataset.layer).canvases) other.tabIndex = other === canvas ? 0 : -1;
+  }
+
+  /** Zoom a layer so each unit is at least CONFIG.tapCell px (for fingers), or back to its normal size. */
+  setZoom(name, on) {
+    const entry = this.rows.get(name);
+    entry.row.classList.toggle("zoomed", on);
+    for (const canvas of entry.canvases) {
+      if (!canvas.dataset.baseWidth) Object.assign(canvas.dataset, { baseWidth: canvas.style.width, baseHeight: canvas.style.height });
+      const cell = Math.max(CONFIG.tapCell, parseFloat(canvas.dataset.baseWidth) / canvas.width);
+      canvas.style.width = on ? `${canvas.width * cell}px` : canvas.dataset.baseWidth;
+      canvas.style.height = on ? `${canvas.height * cell}px` : canvas.dataset.baseHeight;
+    }
+    const button = entry.row.querySelector("button.zoom");
+    if (button) {
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = on ? "Unzoom" : "Zoom to tap";
+    }
+  }
+
+  isZoomed(name) {
+    return this.rows.get(name).row.classList.contains("zoomed");
   }
 
   setVisible(name, visible) {
@@ -127,7 +138,8 @@ export class NetworkView {
     if (this.values) this.#paint();
   }
 
-  /** Repaint every layer from a predict response (values decoded to Float32Array as layer.data). */
+  /** Repaint every layer from a predict response (values decoded to Float32Array as layer.data; 8-bit display values
+   * from the u8 encoding are close enough to draw, and the exact numbers come from /trace). */
   update(result) {
     this.values = new Map(result.layers.map((l) => [l.name, l.data]));
     this.#paint();
@@ -138,10 +150,6 @@ export class NetworkView {
     for (const entry of this.rows.values()) {
       for (const canvas of entry.canvases) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
     }
-  }
-
-  value(name, flatIndex) {
-    return this.values ? this.values.get(name)[flatIndex] : undefined;
   }
 
   #globalRange() {
@@ -201,10 +209,6 @@ export class NetworkView {
     return this.rows.get(name);
   }
 
-  /** The entry of the input layer (the one whose role is "input"): its gradient overlay and receptive-field box. */
-  inputEntry() {
-    return this.rows.get(layerWithRole(this.layers, "input").name);
-  }
 }
 
 /** A layer's header: name (with its role when it is the logits), kind, shape, hyper-parameters, legend, kernels. */
@@ -214,6 +218,13 @@ function header(layer, legendEl) {
   head.innerHTML = `<h3>${esc(title)}</h3><span class="kind">${esc(layer.kind)}</span>
     <span class="shape" title="output shape">${esc(fmtShape(layer.shape))}</span>${hyperText(layer)}`;
   head.append(legendEl);
+  const zoom = document.createElement("button");
+  zoom.type = "button";
+  zoom.className = "small zoom";
+  zoom.textContent = "Zoom to tap";
+  zoom.setAttribute("aria-pressed", "false");
+  zoom.dataset.zoomFor = layer.name;
+  head.append(zoom);
   if (layer.kind === "conv") {
     const btn = document.createElement("button");
     btn.type = "button";

@@ -21,9 +21,10 @@ export class PredictionView {
     this.confidence.textContent = `${(probabilities[prediction] * 100).toFixed(1)} % sure`;
     this.items.forEach((li, d) => {
       const p = probabilities[d];
-      li.querySelector("i").style.width = `${(p * 100).toFixed(2)}%`;
+      li.querySelector("i").style.height = `${(p * 100).toFixed(2)}%`;
+      li.title = `${d}: ${percent(p)}`;
       li.querySelector(".p").textContent = percent(p);
-      li.classList.toggle("top", d === prediction);
+      li.classList.toggle("win", d === prediction); // not "top": that is the page header's class
       li.setAttribute("aria-label", `digit ${d}: ${(p * 100).toFixed(1)} percent`);
     });
   }
@@ -41,9 +42,10 @@ export class PredictionView {
     this.digit.textContent = "";
     this.confidence.textContent = "";
     for (const li of this.items) {
-      li.querySelector("i").style.width = "0";
+      li.querySelector("i").style.height = "0";
       li.querySelector(".p").textContent = "–";
-      li.classList.remove("top");
+      li.classList.remove("win");
+      li.removeAttribute("aria-label");
     }
   }
 }

@@ -1,16 +1,18 @@
-// Tracing: select a unit (hover, tap, focus + arrows), light up its receptive field in every earlier layer,
-// draw rays to its direct inputs coloured by contribution, and ask the API for its arithmetic and gradient.
+// Tracing: select a unit (hover, click, tap; keys.js adds focus + arrows), light up its receptive field in every
+// earlier layer and on the input view, draw rays to its direct inputs coloured by contribution, and ask the API for its arithmetic and gradient.
 import { PALETTE, diverging, maxAbs, rgbCss } from "../shared/colors.js";
 import { CONFIG } from "../shared/config.js";
 import { cellBox, isSpatial, regions, unravel } from "../shared/geometry.js";
 
 export class Tracer {
-  constructor({ view, panel, rays, onTrace }) {
-    this.view = view;
+  /**
+   * view: the NetworkView; panel: the element the rays canvas covers; field: the input view that shows the field
+   * ({rfInput, gradEl, cols, rows}); onTrace(name, unit) → Promise<trace | null>; onSelect({name, unit, regions, how})
+   * or onSelect(null) after every change; tapGate(canvas) → true when a finger's tap was used otherwise (zoom).
+   */
+  constructor({ view, panel, rays, field, onTrace, onSelect = () => {}, tapGate = () => false }) {
+    Object.assign(this, { view, panel, rays, field, onTrace, onSelect, tapGate });
     this.layers = view.layers;
-    this.panel = panel;
-    this.rays = rays;
-    this.onTrace = onTrace; // (layerName, unit) → Promise<trace | null>
     this.selected = null; // {index, unit}
     this.pinned = false;
     this.shown = [];
@@ -18,11 +20,11 @@ export class Tracer {
     this.timer = 0;
     this.token = 0;
     const net = view.container;
+    this.pointerType = "mouse"; // of the last pointerdown: a click's own pointerType is not reliable for taps
+    net.addEventListener("pointerdown", (e) => { this.pointerType = e.pointerType; });
     net.addEventListener("pointermove", (e) => this.#pointer(e, false));
     net.addEventListener("click", (e) => this.#pointer(e, true));
-    net.addEventListener("pointerleave", () => { if (!this.pinned) this.clear(); });
-    net.addEventListener("focusin", (e) => this.#focus(e));
-    net.addEventListener("keydown", (e) => this.#key(e));
+    net.addEventListener("pointerleave", () => { if (!this.pinned && !this.#focusedCanvas()) this.clear(); });
     document.addEventListener("keydown", (e) => { if (e.key === "Escape") this.clear(); });
     window.addEventListener("resize", () => this.#drawRays());
   }
@@ -31,55 +33,36 @@ export class Tracer {
     return this.layers.findIndex((l) => l.name === name);
   }
 
+  #focusedCanvas() {
+    const el = document.activeElement;
+    return el && el.dataset && el.dataset.layer && this.view.container.contains(el) ? el : null;
+  }
+
   #pointer(e, click) {
     const canvas = e.target.closest ? e.target.closest("canvas[data-layer]") : null;
     if (!canvas) return;
+    if (e.pointerType === "touch" && !click) return; // a finger moving is scrolling, not hovering
     if (this.pinned && !click) return;
+    if (click && this.pointerType === "touch" && this.tapGate(canvas)) return;
     const unit = this.view.unitAt(canvas, e.clientX, e.clientY);
     if (!unit) return;
-    if (click) this.pinned = !(this.pinned && this.#same(canvas.dataset.layer, unit));
-    this.select(canvas.dataset.layer, unit);
+    if (click) this.pinned = !(this.pinned && this.same(canvas.dataset.layer, unit));
+    this.select(canvas.dataset.layer, unit, click ? "click" : "hover");
   }
 
-  #same(name, unit) {
-    return this.selected && this.layers[this.selected.index].name === name &&
+  /** Whether the selection is this unit of this layer. */
+  same(name, unit) {
+    return Boolean(this.selected) && this.layers[this.selected.index].name === name &&
       this.selected.unit.join() === unit.join();
   }
 
-  #focus(e) {
-    const canvas = e.target;
-    if (!canvas.dataset || !canvas.dataset.layer || this.pinned) return;
-    const name = canvas.dataset.layer;
-    if (this.selected && this.layers[this.selected.index].name === name) return;
-    const c = Number(canvas.dataset.channel);
-    const rows = Number(canvas.dataset.rows);
-    const cols = Number(canvas.dataset.cols);
-    this.select(name, this.view.unitFromCell(name, c, Math.floor(rows / 2), Math.floor(cols / 2)) || [0]);
-  }
-
-  #key(e) {
-    if (!this.selected) return;
-    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
-    if (e.key === "Enter" || e.key === " ") {
-      this.pinned = !this.pinned;
-      e.preventDefault();
-      return;
-    }
-    const move = moves[e.key];
-    if (!move) return;
-    e.preventDefault();
-    const name = this.layers[this.selected.index].name;
-    const { canvas, y, x } = this.view.cellOf(name, this.selected.unit);
-    const rows = Number(canvas.dataset.rows);
-    const cols = Number(canvas.dataset.cols);
-    const ny = Math.min(rows - 1, Math.max(0, y + move[0]));
-    const nx = Math.min(cols - 1, Math.max(0, x + move[1]));
-    const unit = this.view.unitFromCell(name, Number(canvas.dataset.channel), ny, nx);
-    if (unit) this.select(name, unit);
+  /** The selection's layer name and unit, or null. */
+  current() {
+    return this.selected ? { name: this.layers[this.selected.index].name, unit: this.selected.unit } : null;
   }
 
   /** Select a unit: boxes and rays at once (local arithmetic), the arithmetic panel when the API answers. */
-  select(name, unit) {
+  select(name, unit, how = "key") {
     const index = this.#layerIndex(name);
     if (index < 0) return;
     const regs = regions(this.layers, index, unit);
@@ -91,21 +74,21 @@ export class Tracer {
     this.#hide();
     this.#mark(name, unit, "unit-cursor");
     for (const r of regs) this.#showRegion(r);
-    const input = this.view.inputEntry();
-    const rf = input.rfInput;
+    const { rfInput: rf, cols, rows } = this.field;
     const box = this.layers[index].role === "input" ? cellBox(unit) : regs.at(-1).box;
     rf.dataset.box = box.join(",");
-    this.#place(rf, box, input.cols, input.rows);
+    this.#place(rf, box, cols, rows);
     rf.hidden = false;
     this.shown.push(rf);
     this.#paintRays(rays);
     document.dispatchEvent(new CustomEvent("convscope:highlighted")); // for the browser benchmark
+    this.onSelect({ name, unit, regions: regs, how });
     this.#requestTrace();
   }
 
   /** Re-run the selected unit's trace after the input changed. */
   refresh() {
-    if (this.selected) this.select(this.layers[this.selected.index].name, this.selected.unit);
+    if (this.selected) this.select(this.layers[this.selected.index].name, this.selected.unit, "refresh");
   }
 
   clear() {
@@ -115,8 +98,9 @@ export class Tracer {
     this.token++;
     this.#hide();
     this.#drawRays();
-    this.view.inputEntry().gradEl.hidden = true;
+    this.field.gradEl.hidden = true;
     this.onTrace(null, null);
+    this.onSelect(null);
   }
 
   #hide() {
@@ -173,7 +157,7 @@ export class Tracer {
   }
 
   #showGradient(gradient) {
-    const grad = this.view.inputEntry().gradEl;
+    const grad = this.field.gradEl;
     const flat = Float32Array.from(gradient.flat());
     const r = maxAbs(flat);
     const ctx = grad.getContext("2d");

@@ -124,7 +124,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", required=True, help="directory with the four MNIST IDX .gz files")
     s.add_argument("--download", action="store_true", help="fetch the standard files first (needs a network)")
     s.add_argument("--name", default="lenet")
-    s.add_argument("--architecture", default="lenet")
+    s.add_argument(
+        "--architecture", "--arch", dest="architecture", default="lenet", help="lenet, lenet5 or resnet-mnist"
+    )
     s.add_argument("--epochs", type=int, default=30)
     s.add_argument("--seed", type=int, default=2026)
     s.add_argument("--threads", type=int, default=2)

@@ -71,3 +71,18 @@ def test_cli_evaluate(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["evaluate"]) == 0
     out = capsys.readouterr().out
     assert "accuracy 99." in out and "true\\pred" in out
+
+
+def test_cli_evaluate_any_manifest(capsys: pytest.CaptureFixture[str]) -> None:
+    """The residual model is not served by API v1, but evaluate still finds it by name."""
+    assert cli.main(["evaluate", "--model", "resnet_mnist"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("resnet_mnist: accuracy 99.") and "true\\pred" in out
+    assert cli.main(["evaluate", "--model", "nope"]) == 2
+    assert "resnet_mnist" in capsys.readouterr().err
+
+
+def test_cli_train_arch_alias() -> None:
+    args = cli.parser().parse_args(["train", "--data-dir", "d", "--arch", "resnet-mnist"])
+    assert args.architecture == "resnet-mnist"
+    assert cli.parser().parse_args(["train", "--data-dir", "d"]).architecture == "lenet"

@@ -119,11 +119,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     from app.core.registry import Registry
 
     registry = Registry.load(Path(args.models_dir))
-    lm = registry.get(args.model)
-    result = evaluate(lm.model, load_split(Path(args.data_dir), "test"))
+    try:
+        model, manifest = registry.network(args.model)  # any manifest's model, served by API v1 or not
+    except KeyError:
+        print(f"error: no model {args.model!r}; available: {', '.join(registry.all_names())}", file=sys.stderr)
+        return 2
+    result = evaluate(model, load_split(Path(args.data_dir), "test"))
     print(
-        f"{lm.name}: accuracy {result.accuracy:.2%} on {result.total} test images ({result.errors} errors); "
-        f"manifest says {lm.manifest.test_accuracy:.2%}"
+        f"{manifest.name}: accuracy {result.accuracy:.2%} on {result.total} test images ({result.errors} errors); "
+        f"manifest says {manifest.test_accuracy:.2%}"
     )
     print(format_confusion(result.confusion))
     return 0
@@ -236,7 +240,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", required=True, help="directory with the four MNIST IDX .gz files")
     s.add_argument("--download", action="store_true", help="fetch the standard files first (needs a network)")
     s.add_argument("--name", default="lenet")
-    s.add_argument("--architecture", default="lenet")
+    s.add_argument(
+        "--architecture", "--arch", dest="architecture", default="lenet", help="lenet, lenet5 or resnet-mnist"
+    )
     s.add_argument("--epochs", type=int, default=30)
     s.add_argument("--seed", type=int, default=2026)
     s.add_argument("--threads", type=int, default=2)

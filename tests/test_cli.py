@@ -79,3 +79,18 @@ def test_serve_help_shows_the_default_host_and_port(capsys: pytest.CaptureFixtur
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: 127.0.0.1)" in text and "(default: 8000)" in text and "(default: 1)" in text
     assert "(default: None)" not in text
+
+
+def test_cli_evaluate_any_manifest(capsys: pytest.CaptureFixture[str]) -> None:
+    """The residual model is not served by API v1, but evaluate still finds it by name."""
+    assert cli.main(["evaluate", "--model", "resnet_mnist"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("resnet_mnist: accuracy 99.") and "true\\pred" in out
+    assert cli.main(["evaluate", "--model", "nope"]) == 2
+    assert "resnet_mnist" in capsys.readouterr().err
+
+
+def test_cli_train_arch_alias() -> None:
+    args = cli.parser().parse_args(["train", "--data-dir", "d", "--arch", "resnet-mnist"])
+    assert args.architecture == "resnet-mnist"
+    assert cli.parser().parse_args(["train", "--data-dir", "d"]).architecture == "lenet"

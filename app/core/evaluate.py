@@ -29,14 +29,14 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def predict_batches(model: nn.Sequential, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+def predict_batches(model: nn.Module, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Predicted class of every image."""
     net = logits_part(model).eval()
     out = [net(to_tensor(images[i : i + batch_size])).argmax(1).numpy() for i in range(0, len(images), batch_size)]
     return np.concatenate(out)
 
 
-def evaluate(model: nn.Sequential, split: Split) -> Evaluation:
+def evaluate(model: nn.Module, split: Split) -> Evaluation:
     """Accuracy and confusion matrix of a model on a split."""
     predictions = predict_batches(model, split.images)
     labels = split.labels.astype(np.int64)

@@ -1,4 +1,8 @@
-"""The models this server serves: loaded once at start-up, described from their layer sequence."""
+"""The models this server serves: loaded once at start-up, described from their layer sequence.
+
+API v1 describes a network as a sequence of layers, so only `nn.Sequential` models are served through it; any
+other network (e.g. the residual resnet_mnist) is loaded and verified too but kept apart in `graph_models`.
+"""
 
 from __future__ import annotations
 
@@ -36,20 +40,28 @@ class LoadedModel:
 class Registry:
     """Name → loaded model; the first is the default."""
 
-    def __init__(self, models: list[LoadedModel]) -> None:
+    def __init__(
+        self, models: list[LoadedModel], graph_models: dict[str, tuple[nn.Module, Manifest]] | None = None
+    ) -> None:
         if not models:
-            raise WeightsError("no models to serve: the models directory holds no manifest")
+            raise WeightsError("no models to serve: the models directory holds no manifest of a layer sequence")
         self._models = {m.name: m for m in models}
         self.default = models[0].name
+        # Networks that are not a layer sequence (not served by API v1): name → (model, manifest).
+        self.graph_models: dict[str, tuple[nn.Module, Manifest]] = dict(graph_models or {})
 
     @classmethod
     def load(cls, models_dir: Path = MODELS_DIR) -> Registry:
-        """Load and verify every manifest in a directory."""
+        """Load and verify every manifest in a directory; layer sequences are served, other networks kept aside."""
         loaded = []
+        graph_models: dict[str, tuple[nn.Module, Manifest]] = {}
         for manifest_path in discover(models_dir):
             model, manifest = load_model(manifest_path)
-            loaded.append(LoadedModel(model, manifest, layer_specs(model)))
-        return cls(loaded)
+            if isinstance(model, nn.Sequential):
+                loaded.append(LoadedModel(model, manifest, layer_specs(model)))
+            else:
+                graph_models[manifest.name] = (model, manifest)
+        return cls(loaded, graph_models)
 
     def names(self) -> list[str]:
         """Served model names, default first."""
@@ -58,3 +70,14 @@ class Registry:
     def get(self, name: str | None) -> LoadedModel:
         """A model by name, the default for None (KeyError if unknown)."""
         return self._models[name or self.default]
+
+    def network(self, name: str | None) -> tuple[nn.Module, Manifest]:
+        """Any loaded network with its manifest, served by API v1 or not (KeyError if unknown)."""
+        if name in self.graph_models:
+            return self.graph_models[name]
+        lm = self.get(name)
+        return lm.model, lm.manifest
+
+    def all_names(self) -> list[str]:
+        """Every loaded model's name: the served ones (default first), then the other networks."""
+        return [*self._models, *self.graph_models]

@@ -60,7 +60,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(model: nn.Sequential, manifest: Manifest, out_dir: Path) -> Manifest:
+def save_model(model: nn.Module, manifest: Manifest, out_dir: Path) -> Manifest:
     """Save the state dict and a manifest carrying its SHA-256."""
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = out_dir / manifest.weights_file
@@ -70,7 +70,7 @@ def save_model(model: nn.Sequential, manifest: Manifest, out_dir: Path) -> Manif
     return manifest
 
 
-def load_model(manifest_path: Path) -> tuple[nn.Sequential, Manifest]:
+def load_model(manifest_path: Path) -> tuple[nn.Module, Manifest]:
     """Build the manifest's architecture and load its weights, refusing any file whose hash differs."""
     manifest = Manifest.read(manifest_path)
     weights_path = manifest_path.parent / manifest.weights_file

@@ -34,13 +34,51 @@ class TrainConfig:
     label_smoothing: float = 0.05
     ema_decay: float = 0.999
     threads: int = 2
+    bn_recalibration_images: int = 4096
 
 
 def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    """Exponential moving average of the weights: a cheap ensemble over the last steps."""
+    """Exponential moving average of the weights: a cheap ensemble over the last steps.
+
+    Buffers (BatchNorm running statistics) are not averaged but copied, so the EMA copy never keeps its
+    initial zeros/ones; `recalibrate_batchnorm` then measures statistics that fit the averaged weights.
+    """
     with torch.no_grad():
         for e, p in zip(ema.parameters(), model.parameters(), strict=True):
             e.mul_(decay).add_(p, alpha=1.0 - decay)
+        for eb, b in zip(ema.buffers(), model.buffers(), strict=True):
+            eb.copy_(b)
+
+
+def _batchnorms(model: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNorm]:
+    """The model's BatchNorm layers."""
+    return [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(
+    model: torch.nn.Module, images: torch.Tensor, gen: torch.Generator, count: int, batch_size: int
+) -> None:
+    """Recompute BatchNorm running statistics for the model's current weights on `count` augmented training images.
+
+    EMA weights are an average the trained net never ran with, so the net's running statistics do not fit them;
+    this is the standard fix (as torch.optim.swa_utils.update_bn): an exact average over a pass of training batches.
+    A model without BatchNorm is left alone and no random numbers are drawn.
+    """
+    bns = _batchnorms(model)
+    if not bns:
+        return
+    momenta = [bn.momentum for bn in bns]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average over all batches
+    net = logits_part(model).train()
+    pick = torch.randperm(len(images), generator=gen)[:count]
+    for start in range(0, len(pick), batch_size):
+        net(augment(images[pick[start : start + batch_size]], gen))  # (B, 10), only the statistics matter
+    for bn, momentum in zip(bns, momenta, strict=True):
+        bn.momentum = momentum
+    model.eval()
 
 
 def train(config: TrainConfig, data_dir: Path, out_dir: Path, progress: bool = True) -> Manifest:
@@ -54,8 +92,8 @@ def train(config: TrainConfig, data_dir: Path, out_dir: Path, progress: bool = T
     y_all = torch.from_numpy(train_split.labels.astype(np.int64))
 
     model = build(config.architecture)
-    net = logits_part(model)
-    ema = copy.deepcopy(net)
+    net = logits_part(model)  # shares the model's parameters
+    ema = copy.deepcopy(model).eval()
     steps_per_epoch = (len(x_all) + config.batch_size - 1) // config.batch_size
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
@@ -75,15 +113,17 @@ def train(config: TrainConfig, data_dir: Path, out_dir: Path, progress: bool = T
             loss.backward()
             optimizer.step()
             schedule.step()
-            _ema_update(ema, net, config.ema_decay)
+            _ema_update(ema, model, config.ema_decay)
             running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
             bar.set_postfix(loss=f"{running:.4f}")
         if progress:
-            acc = evaluate(_with_softmax(ema, model), test_split).accuracy
+            acc = evaluate(ema, test_split).accuracy
             tqdm.write(f"epoch {epoch + 1}/{config.epochs}: loss {running:.4f}, EMA test accuracy {acc:.4%}")
+    final = ema
+    recalibrated = bool(_batchnorms(final))
+    recalibrate_batchnorm(final, x_all, gen, config.bn_recalibration_images, config.batch_size)
     seconds = time.perf_counter() - started
 
-    final = _with_softmax(ema, model)
     result = evaluate(final, test_split)
     manifest = Manifest(
         name=config.name,
@@ -98,7 +138,8 @@ def train(config: TrainConfig, data_dir: Path, out_dir: Path, progress: bool = T
             asdict(config),
             seconds=round(seconds, 1),
             augmentation="rotation ±12°, scale 0.85–1.12, shift ±2.5 px, stroke thickening/thinning (85 % of samples)",
-            optimizer="AdamW + one-cycle LR, EMA of weights",
+            optimizer="AdamW + one-cycle LR, EMA of weights"
+            + (", BatchNorm statistics recomputed for the EMA weights" if recalibrated else ""),
             dataset_md5=RAW_MD5,
             torch=torch.__version__,
             finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -107,10 +148,3 @@ def train(config: TrainConfig, data_dir: Path, out_dir: Path, progress: bool = T
         sha256="",
     )
     return save_model(final, manifest, out_dir)
-
-
-def _with_softmax(net: torch.nn.Sequential, template: torch.nn.Sequential) -> torch.nn.Sequential:
-    """Put trained logit layers back in front of the template's softmax."""
-    model = copy.deepcopy(template)
-    model.load_state_dict(net.state_dict())
-    return model.eval()

@@ -138,3 +138,18 @@ def test_a_model_with_two_inputs_is_refused_clearly() -> None:
     program = torch.export.export(Two(), (torch.randn(1, 1, 2, 2), torch.randn(1, 1, 2, 2)))
     with pytest.raises(GraphError, match="takes 2 inputs"):
         capture_graph(program, False)
+
+
+def test_the_shipped_residual_model_equals_its_eager_self() -> None:
+    from app.core.models import builtin
+    from app.core.weights import load_model
+    from app.paths import MODELS_DIR
+
+    eager, _ = load_model(MODELS_DIR / "resnet_mnist.json")
+    model = builtin(MODELS_DIR / "resnet_mnist.json")
+    x = torch.rand(3, 1, 28, 28)
+    values = model.graph.capture(x)
+    seen = eager_outputs(eager, x)
+    assert close(values["softmax"], seen["<output>"][0])
+    assert close(values["layer2.0.bn2"], seen["layer2.0.bn2"][0]), "pre-activation, before += and the in-place ReLU"
+    assert model.roles["fc"] == "logits" and model.accuracy is not None and model.accuracy >= 0.995

@@ -13,13 +13,17 @@ from app.paths import MNIST_DIR, MODELS_DIR
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from app.web.server import serve
+    from app.web.server import PortInUse, serve
     from app.web.settings import Settings
 
     # Options given on the command line win over CONVSCOPE_* variables, which win over the defaults.
     given = {"log_level": args.log_level, "models_dir": args.models_dir}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
-    serve(args.host, args.port, args.workers, settings)
+    try:
+        serve(args.host, args.port, args.workers, settings)
+    except PortInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -35,6 +35,10 @@ from app.web.guard import refusal
 DRAIN_LINGER = 1.0  # seconds an idle connection stays open on shutdown, for a request that is already on its way
 
 
+class _Refused(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class ConnectionLimits:
     """The per-connection bounds (from Settings)."""
@@ -65,6 +69,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.head_timer: asyncio.TimerHandle | None = None
         self.requests = 0
         self.draining = False
+        self.refusal: tuple[int, str, str] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -81,11 +86,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # the limit plus at most one read (a pipelined read may over-count: the client then gets a 431 early).
             self.head_bytes += len(data)
             if self.head_bytes > self.limits.max_header_bytes:
-                self._refuse(
-                    431,
-                    "headers_too_large",
-                    f"The request line and headers exceed {self.limits.max_header_bytes} bytes.",
-                )
+                self._refuse(431, "headers_too_large", self._too_large())
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -97,6 +98,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.in_head = False
         self._cancel_head_timer()
+        # A head that arrived in one read was never counted in data_received: measure it exactly here.
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > self.limits.max_header_bytes:
+            self.refusal = (431, "headers_too_large", self._too_large())
+            raise _Refused  # stops the parser; uvicorn then calls send_400_response, which sends self.refusal
         super().on_headers_complete()
         self.requests += 1
         if self.cycle is not None and (self.draining or self.requests >= self.limits.max_requests):
@@ -109,8 +115,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()  # the client is still sending a body that nobody will read
 
     def send_400_response(self, msg: str) -> None:
-        """Unparseable HTTP: the JSON error body, like every other answer."""
-        self._refuse(400, "invalid_http", "The request is not valid HTTP/1.1.")
+        """Unparseable HTTP (or a refusal raised from a parser callback): the JSON error body, like every answer."""
+        self._refuse(*(self.refusal or (400, "invalid_http", "The request is not valid HTTP/1.1.")))
+
+    def _too_large(self) -> str:
+        return f"The request line and headers exceed {self.limits.max_header_bytes} bytes."
 
     def shutdown(self) -> None:
         self.draining = True

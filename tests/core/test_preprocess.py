@@ -158,7 +158,8 @@ def test_large_jpeg_is_reduced_while_decoding() -> None:
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "BMP"])
 def test_formats_that_cannot_be_reduced_are_refused_over_the_budget(fmt: str) -> None:
-    data = _encoded(draw_digit("7", size=700, width=50).convert("RGB"), fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    options = {"lossless": True} if fmt == "WEBP" else {}
+    data = _encoded(draw_digit("7", size=700, width=50).convert("RGB"), fmt, **options)
     with pytest.raises(PreprocessError) as refused:
         preprocess_image(data, Limits(decode_pixels=400_000))
     assert refused.value.status == 413 and refused.value.code == "too_many_pixels"

@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     configure_torch()
 
     # One executor per app, so per worker process: every CPU-bound step of every request runs on it.
-    executor = Executor(settings.executor_threads, settings.executor_queue)
+    executor = Executor(settings.executor_threads, settings.executor_queue, settings.executor_max_wait)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -9,8 +9,9 @@ head but costs throughput on the happy path (see the README's reliability sectio
   buffered is bounded by the limit plus one read;
 * a head deadline: the request line and headers must arrive within `header_timeout` of their first byte → 408;
 * an idle deadline from the moment a connection opens, not only after a response;
-* `max_requests` per connection: the last response says `Connection: close`, so keep-alive clients reconnect from
-  time to time and the kernel spreads them again over the workers (a restarted worker gets its share back);
+* `max_requests` and `max_age` per connection: the response that reaches either says `Connection: close`, so
+  keep-alive clients reconnect from time to time and the kernel spreads them again over the workers (a restarted
+  worker gets its share back within seconds, whether clients send many requests or few);
 * a connection whose response is complete while its client is still sending a body nobody will read is closed;
 * a drain that drops nothing: on shutdown an idle connection stays open briefly, so a request already on its way is
   answered (with `Connection: close`) instead of meeting a closed socket, and a head still arriving is let in.
@@ -47,6 +48,7 @@ class ConnectionLimits:
     header_timeout: float
     keep_alive_timeout: float
     max_requests: int
+    max_age: float
     drain_timeout: float
 
 
@@ -68,11 +70,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.head_bytes = 0
         self.head_timer: asyncio.TimerHandle | None = None
         self.requests = 0
+        self.opened = 0.0
         self.draining = False
         self.refusal: tuple[int, str, str] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.opened = self.loop.time()
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -105,7 +109,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             raise _Refused  # stops the parser; uvicorn then calls send_400_response, which sends self.refusal
         super().on_headers_complete()
         self.requests += 1
-        if self.cycle is not None and (self.draining or self.requests >= self.limits.max_requests):
+        if self.cycle is not None and (
+            self.draining
+            or self.requests >= self.limits.max_requests
+            or self.loop.time() - self.opened >= self.limits.max_age
+        ):
             self.cycle.keep_alive = False
 
     def on_response_complete(self) -> None:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     executor_threads: int = Field(1, gt=0, le=64, description="threads per worker running decoding and the network")
     executor_queue: int = Field(64, ge=0, description="jobs per worker that may wait for a thread; beyond: 503 busy")
+    executor_max_wait: float = Field(
+        3.0, gt=0, description="a job expected to wait longer than this (jobs ahead × recent mean job time) gets 503"
+    )
     max_header_bytes: int = Field(
         32 * 1024, ge=1024, description="request line and headers over this: 431 and the connection closed"
     )
@@ -40,6 +43,9 @@ class Settings(BaseSettings):
     keep_alive_timeout: float = Field(5.0, gt=0, description="seconds an idle connection is kept open")
     max_requests_per_connection: int = Field(
         100, gt=0, description="the last one is answered with Connection: close, so clients spread over workers again"
+    )
+    max_connection_age: float = Field(
+        5.0, gt=0, description="seconds after which a keep-alive connection's next answer says Connection: close"
     )
     drain_timeout: float = Field(10.0, gt=0, description="on SIGTERM, seconds in-flight requests have to finish")
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(

@@ -23,7 +23,7 @@ class Executor:
     free for cheap requests such as /healthz.
     """
 
-    def __init__(self, threads: int, queue: int, max_wait: float = 5.0, retry_after: int = 1) -> None:
+    def __init__(self, threads: int, queue: int, max_wait: float = 6.0, retry_after: int = 1) -> None:
         self.threads = threads
         self.capacity = threads + queue
         self.max_wait = max_wait
@@ -66,7 +66,8 @@ class Executor:
 
     def _release(self, seconds: float) -> None:
         self.pending -= 1
-        self.mean_seconds += 0.2 * (seconds - self.mean_seconds)
+        # A slow average (about the last 20 jobs), so one long job (a first gallery) does not shut the door.
+        self.mean_seconds += 0.05 * (seconds - self.mean_seconds)
 
     def shutdown(self) -> None:
         """Finish running jobs, drop queued ones (their requests are gone by now); a later job starts a new pool."""

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     executor_threads: int = Field(1, gt=0, le=64, description="threads per worker running decoding and the network")
     executor_queue: int = Field(64, ge=0, description="jobs per worker that may wait for a thread; beyond: 503 busy")
     executor_max_wait: float = Field(
-        3.0, gt=0, description="a job expected to wait longer than this (jobs ahead × recent mean job time) gets 503"
+        6.0, gt=0, description="a job expected to wait longer than this (jobs ahead × recent mean job time) gets 503"
     )
     max_header_bytes: int = Field(
         32 * 1024, ge=1024, description="request line and headers over this: 431 and the connection closed"

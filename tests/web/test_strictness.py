@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,16 @@ from app.web.settings import Settings
 from tests.support.drawings import draw_digit, png
 
 PIXELS = {"pixels": pixels(0).tolist()}
+T = TypeVar("T")
+
+
+def run_alone(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """asyncio.run in a thread of its own (another test's event loop may be running in this one)."""
+    out: list[T] = []
+    thread = threading.Thread(target=lambda: out.append(asyncio.run(make())))
+    thread.start()
+    thread.join(timeout=60)
+    return out[0]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +152,7 @@ def test_full_executor_is_503_busy_at_once() -> None:
         assert executor.pending == 0
         return [refused.value, *results]
 
-    refused, *results = asyncio.run(scenario())
+    refused, *results = run_alone(scenario)
     executor.shutdown()
     assert isinstance(refused, ApiError) and refused.status == 503 and refused.code == "busy"
     assert refused.headers["Retry-After"] == "1" and results == [True, True]
@@ -202,7 +213,7 @@ def test_client_disconnect_mid_body_is_one_line(registry: Registry, caplog: pyte
     logger.addHandler(caplog.handler)
     try:
         with caplog.at_level(logging.INFO):
-            asyncio.run(app(scope, receive, send))
+            run_alone(lambda: app(scope, receive, send))
     finally:
         logger.removeHandler(caplog.handler)
     assert sent == []

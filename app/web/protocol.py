@@ -26,6 +26,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import httptools
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
@@ -84,7 +85,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        # uvicorn's own version, minus its log line for bad requests: each refusal is logged once, by _refuse.
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            pass  # WebSockets are off (ws="none"): an Upgrade request is answered as plain HTTP
+        except httptools.HttpParserError:
+            self.send_400_response("")
+            return
         if self.in_head and not self.transport.is_closing():
             # Counted per read, after parsing: a read that also completed the head is not counted, so the bound is
             # the limit plus at most one read (a pipelined read may over-count: the client then gets a 431 early).

@@ -89,6 +89,7 @@ def _config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=protocol_class(limits),
+        ws="none",  # no WebSocket routes
         log_level=settings.log_level,
         access_log=False,
         timeout_graceful_shutdown=max(1, round(settings.drain_timeout)),

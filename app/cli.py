@@ -16,7 +16,7 @@ from app.paths import MNIST_DIR, MODELS_DIR
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from app.web.server import serve
+    from app.web.server import PortInUse, serve
     from app.web.settings import Settings
 
     if args.device == "cuda" and not torch_cuda_available():
@@ -30,7 +30,11 @@ def _serve(args: argparse.Namespace) -> int:
         "models": tuple(ModelSpec(**spec) for spec in getattr(args, "models", [])) or None,
     }
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
-    serve(args.host, args.port, args.workers, settings)
+    try:
+        serve(args.host, args.port, args.workers, settings)
+    except PortInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -54,6 +54,7 @@ async def run(url: str, kind: str, connections: int, duration: float, total: int
     if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("load is only ever sent to this machine (127.0.0.1)")
     latencies: list[float] = []
+    finished: list[float] = []  # completion times of the 200s, for the per-second timeline
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -72,6 +73,8 @@ async def run(url: str, kind: str, connections: int, duration: float, total: int
                     r = await client.post(path, **kwargs)
                     await r.aread()
                     statuses[r.status_code] += 1
+                    if r.status_code == 200:
+                        finished.append(time.perf_counter())
                 except httpx.HTTPError as exc:
                     errors[type(exc).__name__] += 1
                 latencies.append(time.perf_counter() - t0)
@@ -81,6 +84,7 @@ async def run(url: str, kind: str, connections: int, duration: float, total: int
         await asyncio.gather(*(worker(w) for w in range(connections)))
         elapsed = time.perf_counter() - started
     ok = statuses.get(200, 0)
+    per_second = Counter(int(t - started) for t in finished)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 2 else [0.0] * 99
     return {
         "kind": kind,
@@ -95,6 +99,7 @@ async def run(url: str, kind: str, connections: int, duration: float, total: int
         "rps": round(ok / elapsed, 1),
         "p50_ms": round(q[49] * 1000, 2),
         "p99_ms": round(q[98] * 1000, 2),
+        "timeline": [per_second.get(s, 0) for s in range(int(elapsed) + 1)],  # 200s completed in each second
     }
 
 

@@ -122,6 +122,8 @@ def table(r: dict[str, Any]) -> str:
                 mem["growth"] < 0.10,
             )
         )
+    if "reliability" in r:
+        lines.extend(_reliability_rows(r["reliability"]))
     return "\n".join(lines) + "\n"
 
 
@@ -156,4 +158,41 @@ def _graph_rows(g: dict[str, Any]) -> list[str]:
             abs(m["growth"]) < 0.05,
         )
     )
+    return rows
+
+
+def _reliability_rows(rel: dict[str, Any]) -> list[str]:
+    """The flood, restart, drain and soak figures (bench.reliability)."""
+    f, rs, d = rel["flood"], rel["restart"], rel["drain"]
+    rows = [
+        _row(
+            f"/healthz p99 while {f['clients']} clients post costly images",
+            f"{f['healthz_p99_ms']} ms (p50 {f['healthz_p50_ms']})",
+            "≤ 50 ms",
+            f["healthz_p99_ms"] <= 50,
+        ),
+        _row(
+            "slowest costly request, answers",
+            f"{f['costly_slowest_s']} s, {f['costly_statuses']}",
+            "≤ 10 s; 200/413/422/503",
+            f["costly_slowest_s"] <= 10 and not f["costly_errors"],
+        ),
+        _row(
+            "throughput back to ≥ 90 % after a worker is killed",
+            f"{rs['seconds_to_90_percent']} s",
+            "≤ 10 s",
+            rs["seconds_to_90_percent"] is not None and rs["seconds_to_90_percent"] <= 10,
+        ),
+        _row(f"SIGTERM under {d['clients']} clients: dropped", str(d["dropped"]), "0", d["dropped"] == 0),
+    ]
+    if "soak" in rel:
+        k = rel["soak"]
+        rows.append(
+            _row(
+                f"soak {k['seconds']:.0f} s, good + hostile: errors, RSS",
+                f"{k['good_errors']} of {k['good_requests']}, {k['rss_growth']:+.1%}",
+                "0, < 10 %",
+                k["good_errors"] == 0 and k["rss_growth"] < 0.10,
+            )
+        )
     return rows

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run            # everything (~6 min); writes bench/results/latest.{json,md}
     .venv/bin/python -m bench.run --quick    # shorter runs, same sections
+    .venv/bin/python -m bench.run --only reliability   # flood, restart, drain (bench/reliability.py)
 
 HTTP load comes from a second process on 127.0.0.1: wrk if installed (apt-get install wrk), else bench.load.
 Only ratios measured within one run mean anything on a shared 2-core machine.
@@ -298,7 +299,10 @@ def bench_memory(quick: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", nargs="*", default=None, help="sections: capture encoding http browser memory graph")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="sections: capture encoding http browser memory reliability graph"
+    )
+    parser.add_argument("--soak", type=float, default=0.0, help="reliability: also soak this many seconds (600)")
     args = parser.parse_args()
     sections = {
         "capture": bench_capture,
@@ -306,6 +310,7 @@ def main() -> None:
         "http": bench_http,
         "browser": None,
         "memory": bench_memory,
+        "reliability": None,
         "graph": bench_graph,
     }
     results: dict[str, Any] = {
@@ -321,6 +326,10 @@ def main() -> None:
             from bench.browser import bench_browser
 
             results[name] = bench_browser(args.quick)
+        elif name == "reliability":
+            from bench.reliability import bench_reliability
+
+            results[name] = bench_reliability(args.quick, args.soak)
         else:
             assert fn is not None
             results[name] = fn(args.quick)

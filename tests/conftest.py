@@ -41,5 +41,5 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def client(registry: Registry) -> Iterator[TestClient]:
     app = create_app(Settings(log_level="warning"), registry)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as c:
         yield c

@@ -325,6 +325,11 @@ class Catalog:
         """Served model names, default first."""
         return [*self._models, *(n for n in self._builtin if n not in self._models)]
 
+    def warm(self) -> None:
+        """Capture every shipped model now (each once per process)."""
+        for path in self._builtin.values():
+            builtin(path)
+
     def get(self, name: str | None) -> InspectableModel:
         """A model by name (the default for None); KeyError if unknown."""
         name = name or self.default

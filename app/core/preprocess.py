@@ -31,8 +31,11 @@ class Limits:
     """Input limits that keep one request from exhausting the server."""
 
     max_bytes: int = 5 * 1024 * 1024
-    max_pixels: int = 16_000_000
+    max_pixels: int = 16_000_000  # declared size, any format
     max_side: int = 8192
+    # Pixels actually decoded: a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, nearly
+    # free); PNG, WebP, GIF and BMP cannot be decoded at reduced scale, so above this they are refused from the header.
+    decode_pixels: int = 4_000_000
 
 
 @dataclass
@@ -54,7 +57,7 @@ class Preprocessed:
 
 
 def decode(data: bytes, limits: Limits) -> Image.Image:
-    """Decode image bytes with size, format and decompression-bomb checks."""
+    """Decode image bytes (first frame only) with size, format, decoding-budget and decompression-bomb checks."""
     if not data:
         raise PreprocessError("empty_image", "The image is empty (0 bytes).")
     if len(data) > limits.max_bytes:
@@ -62,7 +65,7 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data))  # reads the header only
             fmt = image.format
             width, height = image.size
             if fmt not in ALLOWED_FORMATS:
@@ -76,7 +79,8 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
                     f"and {limits.max_side} px per side.",
                     413,
                 )
-            image.seek(0)  # first frame of an animated GIF/WebP
+            _fit_decoding_budget(image, limits.decode_pixels)
+            image.seek(0)  # first frame of an animated GIF, WebP or PNG; later frames are never decoded
             image.load()
     except PreprocessError:
         raise
@@ -87,6 +91,24 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise PreprocessError("corrupt_image", f"The image could not be decoded ({exc}).") from exc
     return image
+
+
+def _fit_decoding_budget(image: Image.Image, budget: int) -> None:
+    """Ask a JPEG over the budget to decode at 1/2, 1/4 or 1/8 scale; refuse any other format over it (413)."""
+    width, height = image.size
+    if width * height <= budget:
+        return
+    if image.format == "JPEG":
+        for scale in (2, 4, 8):
+            if -(-width // scale) * -(-height // scale) <= budget:
+                image.draft(None, (width // scale, height // scale))
+                return
+    raise PreprocessError(
+        "too_many_pixels",
+        f"The {image.format} image is {width}×{height} = {width * height} pixels; images are decoded within a "
+        f"{budget}-pixel budget (JPEGs are reduced while decoding, other formats cannot be): scale it down.",
+        413,
+    )
 
 
 def to_grey(image: Image.Image) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Structured access log: one JSON line per request on the `convscope.access` logger."""
+"""Structured access log: one JSON line per request on the `convscope.access` logger (written by app.web.guard)."""
 
 from __future__ import annotations
 
@@ -6,51 +6,38 @@ import json
 import logging
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 log = logging.getLogger("convscope.access")
 
 
-class AccessLog:
-    """Logs method, path, status, bytes and duration of every HTTP request."""
+def request(scope: Scope, request_id: str, status: int, size: int, seconds: float, event: str | None = None) -> None:
+    """The request's line: at INFO normally; at WARNING, with `event`, for disconnects, timeouts and cancellations."""
+    level = logging.WARNING if event else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    client = scope.get("client")
+    line = {
+        "ts": round(time.time(), 3),
+        "id": request_id,
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope.get("query_string", b"").decode("latin-1")[:200],
+        "status": status,
+        "bytes": size,
+        "ms": round(seconds * 1000, 2),
+        "client": client[0] if client else None,
+    }
+    if event:
+        line["event"] = event
+    log.log(level, json.dumps(line))
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-        size = 0
-
-        async def tracking(message: Message) -> None:
-            nonlocal status, size
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                size += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking)
-        finally:
-            client = scope.get("client")
-            log.info(
-                json.dumps(
-                    {
-                        "ts": round(time.time(), 3),
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "query": scope.get("query_string", b"").decode("latin-1")[:200],
-                        "status": status,
-                        "bytes": size,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                        "client": client[0] if client else None,
-                    }
-                )
-            )
+def connection_event(event: str, request_id: str, client: tuple[str, int] | None) -> None:
+    """One WARNING line for what happens before a request exists (header timeout, oversized headers, bad syntax)."""
+    if log.isEnabledFor(logging.WARNING):
+        line = {"ts": round(time.time(), 3), "id": request_id, "client": client[0] if client else None, "event": event}
+        log.warning(json.dumps(line))
 
 
 def configure(level: str = "info") -> None:

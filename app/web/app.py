@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
 
 from app import __version__
 from app.core.captures import CaptureCache
@@ -11,9 +14,9 @@ from app.core.models import Catalog
 from app.core.registry import Registry
 from app.core.runtime import configure_torch
 from app.web import access_log, errors, openapi, security
-from app.web.access_log import AccessLog
 from app.web.compression import SelectiveGZip
-from app.web.limits import BodyLimit
+from app.web.executor import Executor
+from app.web.guard import Guard
 from app.web.routes import docs, lab, pages, v2, visualiser
 from app.web.settings import Settings
 
@@ -23,7 +26,8 @@ DESCRIPTION = """Every intermediate value of a trained MNIST CNN, for any digit 
 * `POST /api/v1/trace` — one unit's receptive field, arithmetic and input gradient.
 * `GET /api/v1/model` — layers, shapes, weights and receptive-field geometry.
 
-Errors are always `{"error": {"code": …, "message": …}}` with a 4xx status."""
+Errors are always `{"error": {"code": …, "message": …}}` with a 4xx status, or 503 `busy` (with `Retry-After`)
+when the server's work queue is full."""
 
 
 def create_app(
@@ -32,19 +36,35 @@ def create_app(
     """Build the application; models load here, so a bad weights file stops start-up with a clear error."""
     settings = settings or Settings()
     configure_torch()
-    app = FastAPI(title="convscope", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
+
+    # One executor per app, so per worker process: every CPU-bound step of every request runs on it.
+    executor = Executor(settings.executor_threads, settings.executor_queue, settings.executor_max_wait)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Capture the shipped models' graphs now, off the event loop, rather than in the first v2 request.
+        warm = asyncio.get_running_loop().run_in_executor(None, app.state.catalog.warm)
+        try:
+            yield
+        finally:
+            warm.cancel()
+            executor.shutdown()
+
+    app = FastAPI(
+        title="convscope",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
+    app.state.executor = executor
     app.state.registry = registry or Registry.load(settings.models_dir)
     app.state.catalog = catalog or Catalog.load(list(settings.models), settings.models_dir, device=settings.device)
     app.state.captures = CaptureCache(settings.capture_cache_bytes)
     app.state.response_cache = {}
     errors.install(app)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> Response:
-        errors.log.exception("unhandled error", exc_info=exc)
-        return errors.error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
-
     app.include_router(visualiser.router)
     app.include_router(lab.router)
     app.include_router(v2.router)
@@ -52,8 +72,8 @@ def create_app(
     pages.mount(app)
     docs.mount(app)
     app.add_middleware(SelectiveGZip)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     security.install(app, settings.cors_origins, settings.frame_ancestors)
     access_log.configure(settings.log_level)
-    app.add_middleware(AccessLog)
+    # Outermost: unexpected exceptions end here (logged once, answered in JSON), before Starlette's own handler.
+    app.add_middleware(Guard, settings=settings)
     return app

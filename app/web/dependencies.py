@@ -1,4 +1,4 @@
-"""Typed dependencies: what a route needs (settings, the model registry, one model) reaches it through these."""
+"""Typed dependencies: what a route needs (settings, the model registry, one model, the executor) reaches it here."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from app.core.captures import CaptureCache
 from app.core.models import Catalog, InspectableModel
 from app.core.registry import LoadedModel, Registry
 from app.web.errors import ApiError
+from app.web.executor import Executor
 from app.web.settings import Settings
 
 
@@ -31,7 +32,14 @@ def get_cache(request: Request) -> dict[str, bytes]:
     return cache
 
 
+def get_executor(request: Request) -> Executor:
+    """The worker's bounded executor: every CPU-bound step of a request runs there, never on the event loop."""
+    executor: Executor = request.app.state.executor
+    return executor
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ExecutorDep = Annotated[Executor, Depends(get_executor)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 CacheDep = Annotated[dict[str, bytes], Depends(get_cache)]
 ModelName = Annotated[str | None, Query(max_length=64, description="model name; the default model if omitted")]

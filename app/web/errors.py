@@ -1,4 +1,4 @@
-"""One error shape for the whole API: {"error": {"code", "message"}} with a 4xx status."""
+"""One error shape for the whole API: {"error": {"code", "message"}} with a 4xx status (or 503 when busy)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ log = logging.getLogger("convscope")
 class ApiError(Exception):
     """An error to report to the client."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def error_body(code: str, message: str) -> bytes:
@@ -30,9 +31,9 @@ def error_body(code: str, message: str) -> bytes:
     return orjson.dumps({"error": {"code": code, "message": message}})
 
 
-def error_response(status: int, code: str, message: str) -> Response:
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """A response carrying the JSON error body."""
-    return Response(error_body(code, message), status_code=status, media_type="application/json")
+    return Response(error_body(code, message), status_code=status, media_type="application/json", headers=headers)
 
 
 def describe_validation(errors: Sequence[Mapping[str, Any]]) -> str:
@@ -53,7 +54,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:

@@ -74,28 +74,20 @@ def _validate(model: type[Body], data: Any) -> Body:
         raise ApiError(422, "invalid_request", describe_validation(exc.errors())) from exc
 
 
-async def read_fields(request: Request, model: type[Body], limits: Limits) -> tuple[Fields, Body]:
-    """Parse a JSON or multipart body against `model`; multipart carries the image as file field `image`."""
+@dataclass
+class Received:
+    """A request body as it arrived, before any CPU-bound parsing: JSON text, an image, or a multipart form's parts."""
+
+    content_type: str
+    data: bytes
+    form: dict[str, str] | None = None  # multipart only: the fields other than the image
+
+
+async def receive(request: Request, limits: Limits) -> Received:
+    """Read the body (I/O only, on the event loop); `parse` does the rest on the executor."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        raw = await request.body()
-        if not raw:
-            raise ApiError(422, "empty_body", "The request body is empty; send JSON with 'image' or 'pixels'.")
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ApiError(422, "invalid_json", f"The body is not valid JSON ({exc}).") from exc
-        body = _validate(model, data)
-        text = getattr(body, "image", None)
-        image = decode_image_string(text, limits) if text else None
-        return Fields(image, getattr(body, "pixels", None), {}), body
-    if content_type in IMAGE_TYPES:
-        # The body is the image itself (curl --data-binary @digit.png -H 'content-type: image/png').
-        data = await request.body()
-        if not data:
-            raise ApiError(422, "empty_body", "The request body is empty; send the image's bytes.")
-        # Its size is checked where every image's is: preprocess.decode (413 too_large).
-        return Fields(data, None, {}), _validate(model, {"image": content_type})
+    if content_type == "application/json" or content_type in IMAGE_TYPES:
+        return Received(content_type, await request.body())
     if content_type == "multipart/form-data":
         try:
             form = await request.form(max_files=1, max_fields=16)
@@ -106,26 +98,49 @@ async def read_fields(request: Request, model: type[Body], limits: Limits) -> tu
             if not isinstance(upload, UploadFile):
                 raise ApiError(422, "missing_image", "The multipart body needs a file field named 'image'.")
             data = await upload.read(limits.max_bytes + 1)
-            extra: dict[str, Any] = {k: v for k, v in form.items() if k != "image" and isinstance(v, str)}
+            extra = {k: v for k, v in form.items() if k != "image" and isinstance(v, str)}
         finally:
             await form.close()
-        if len(data) > limits.max_bytes:
-            raise ApiError(413, "too_large", f"The image exceeds the {limits.max_bytes}-byte limit.")
-        if "index" in extra:
-            extra["index"] = _parse_ints(extra["index"])
-        if "layers" in extra:
-            extra["layers"] = [n.strip() for n in extra["layers"].split(",") if n.strip()]
-        if "top" in extra:
-            top = _parse_ints(extra["top"])
-            extra["top"] = top[0] if isinstance(top, list) and len(top) == 1 else top
-        body = _validate(model, {**extra, "image": "multipart"})
-        return Fields(data, None, extra), body
+        return Received(content_type, data, extra)
     raise ApiError(
         415,
         "unsupported_media_type",
         "Send application/json ({'image': …} or {'pixels': …}), multipart/form-data with 'image', "
         "or the image itself as image/png, image/jpeg, image/webp, image/bmp or image/gif.",
     )
+
+
+def parse(received: Received, model: type[Body], limits: Limits) -> tuple[Fields, Body]:
+    """Validate a received body against `model` (CPU-bound: run it on the executor)."""
+    if received.content_type == "application/json":
+        if not received.data:
+            raise ApiError(422, "empty_body", "The request body is empty; send JSON with 'image' or 'pixels'.")
+        try:
+            data = orjson.loads(received.data)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(422, "invalid_json", f"The body is not valid JSON ({exc}).") from exc
+        body = _validate(model, data)
+        text = getattr(body, "image", None)
+        image = decode_image_string(text, limits) if text else None
+        return Fields(image, getattr(body, "pixels", None), {}), body
+    if received.form is None:
+        # The body is the image itself (curl --data-binary @digit.png -H 'content-type: image/png').
+        if not received.data:
+            raise ApiError(422, "empty_body", "The request body is empty; send the image's bytes.")
+        # Its size is checked where every image's is: preprocess.decode (413 too_large).
+        return Fields(received.data, None, {}), _validate(model, {"image": received.content_type})
+    if len(received.data) > limits.max_bytes:
+        raise ApiError(413, "too_large", f"The image exceeds the {limits.max_bytes}-byte limit.")
+    extra: dict[str, Any] = dict(received.form)
+    if "layers" in extra:
+        extra["layers"] = [n.strip() for n in extra["layers"].split(",") if n.strip()]
+    if "index" in extra:
+        extra["index"] = _parse_ints(extra["index"])
+    if "top" in extra:
+        top = _parse_ints(extra["top"])
+        extra["top"] = top[0] if isinstance(top, list) and len(top) == 1 else top
+    body = _validate(model, {**extra, "image": "multipart"})
+    return Fields(received.data, None, extra), body
 
 
 def _parse_ints(text: str) -> list[int] | str:

@@ -23,8 +23,37 @@ class Settings(BaseSettings):
     models_dir: Path = Field(MODELS_DIR, description="where manifests and weights are")
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="request bodies over this get 413")
     max_image_bytes: int = Field(Limits.max_bytes, gt=0, description="encoded image size limit (413)")
-    max_image_pixels: int = Field(Limits.max_pixels, gt=0, description="decoded pixel count limit (413)")
+    max_image_pixels: int = Field(Limits.max_pixels, gt=0, description="declared pixel count limit, any format (413)")
     max_image_side: int = Field(Limits.max_side, gt=0, description="longest side limit (413)")
+    decode_pixels: int = Field(
+        Limits.decode_pixels,
+        gt=0,
+        description="decoding budget: a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale; "
+        "a larger PNG, WebP, GIF or BMP is refused from its header (413)",
+    )
+    executor_threads: int = Field(1, gt=0, le=64, description="threads per worker running decoding and the network")
+    executor_queue: int = Field(64, ge=0, description="jobs per worker that may wait for a thread; beyond: 503 busy")
+    executor_max_wait: float = Field(
+        6.0, gt=0, description="a job expected to wait longer than this (jobs ahead × recent mean job time) gets 503"
+    )
+    max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="request line and headers over this: 431 and the connection closed"
+    )
+    header_timeout: float = Field(10.0, gt=0, description="seconds to send the request line and headers: else 408")
+    body_timeout: float = Field(30.0, gt=0, description="seconds to send the body once the headers are in: else 408")
+    keep_alive_timeout: float = Field(5.0, gt=0, description="seconds an idle connection is kept open")
+    max_requests_per_connection: int = Field(
+        100, gt=0, description="the last one is answered with Connection: close, so clients spread over workers again"
+    )
+    max_connection_age: float = Field(
+        5.0, gt=0, description="seconds after which a keep-alive connection's next answer says Connection: close"
+    )
+    drain_timeout: float = Field(10.0, gt=0, description="on SIGTERM, seconds in-flight requests have to finish")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("localhost", "127.0.0.1", "::1"),
+        description="comma-separated Host header names accepted (plus the address served on); '*' accepts any; "
+        "others get 400",
+    )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="comma-separated origins allowed to call the API from a browser; empty: CORS off"
     )
@@ -48,9 +77,9 @@ class Settings(BaseSettings):
         "server's origin, e.g. http://localhost:8888)",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         """The environment gives one comma-separated string."""
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
@@ -59,4 +88,9 @@ class Settings(BaseSettings):
     @property
     def limits(self) -> Limits:
         """The image limits preprocessing enforces."""
-        return Limits(max_bytes=self.max_image_bytes, max_pixels=self.max_image_pixels, max_side=self.max_image_side)
+        return Limits(
+            max_bytes=self.max_image_bytes,
+            max_pixels=self.max_image_pixels,
+            max_side=self.max_image_side,
+            decode_pixels=self.decode_pixels,
+        )

@@ -136,3 +136,40 @@ def test_large_photo_is_shrunk_before_float_work() -> None:
     assert_mnist_like(result.input)
     small = preprocess_image(png(draw_digit("7", size=1000, width=50).convert("RGB"), "JPEG")).input
     assert np.abs(result.input - small).mean() < 0.03, "shrinking first does not change what the network sees"
+
+
+def _encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def test_large_jpeg_is_reduced_while_decoding() -> None:
+    from app.core.preprocess import decode
+
+    big = draw_digit("7", size=2400, width=150).convert("RGB")  # 2400×2400 = 5.8 MP, over the 4 MP default budget
+    image = decode(_encoded(big, "JPEG"), Limits())
+    assert image.size == (1200, 1200), "decoded at half scale by libjpeg"
+    assert_mnist_like(preprocess_image(_encoded(big, "JPEG")).input)
+    assert decode(_encoded(big, "JPEG"), Limits(decode_pixels=100_000)).size == (300, 300)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "BMP"])
+def test_formats_that_cannot_be_reduced_are_refused_over_the_budget(fmt: str) -> None:
+    options = {"lossless": True} if fmt == "WEBP" else {}
+    data = _encoded(draw_digit("7", size=700, width=50).convert("RGB"), fmt, **options)
+    with pytest.raises(PreprocessError) as refused:
+        preprocess_image(data, Limits(decode_pixels=400_000))
+    assert refused.value.status == 413 and refused.value.code == "too_many_pixels"
+    assert "budget" in refused.value.message
+    assert_mnist_like(preprocess_image(data, Limits(decode_pixels=500_000)).input)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG"])
+def test_animated_images_use_the_first_frame(fmt: str) -> None:
+    frames = [draw_digit("1").convert("RGB"), draw_digit("8").convert("RGB")]
+    data = _encoded(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    first = preprocess_image(_encoded(frames[0], fmt)).input
+    assert np.abs(preprocess_image(data).input - first).max() < 0.05

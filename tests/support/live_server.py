@@ -6,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,8 +52,12 @@ def server_process(
     ]
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    # Read the server's output all along: a pipe nobody reads fills up (64 KiB) and then blocks the server's logging.
+    tail: deque[bytes] = deque(maxlen=200)
+    reader = threading.Thread(target=lambda: tail.extend(iter(proc.stdout.readline, b"")) if proc.stdout else None)
+    reader.start()
     try:
-        wait_healthy(proc, url, timeout)
+        wait_healthy(proc, url, timeout, tail)
         yield url, proc
     finally:
         proc.terminate()
@@ -60,16 +66,23 @@ def server_process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        reader.join(timeout=15)
         if proc.stdout:
             proc.stdout.close()
 
 
-def wait_healthy(proc: subprocess.Popen[bytes], url: str, timeout: float) -> None:
+def wait_healthy(
+    proc: subprocess.Popen[bytes], url: str, timeout: float, output: Iterable[bytes] | None = None
+) -> None:
     """Poll /healthz until it answers 200; raise with the server's output if it exits or takes too long."""
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
+            if output is None:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+            else:
+                time.sleep(0.2)  # let the reader catch the last lines
+                out = b"".join(output).decode()
             raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
         try:
             if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:

@@ -150,6 +150,6 @@ def test_image_limits_come_from_settings(registry) -> None:
     from app.web.settings import Settings
 
     app = create_app(Settings(max_image_bytes=2000), registry)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         r = c.post("/api/v1/predict", **upload(png(draw_digit("7", size=600))))
         assert r.status_code == 413 and "2000" in r.json()["error"]["message"]

@@ -81,7 +81,7 @@ def test_cors_is_off_by_default(client: TestClient) -> None:
 
 def test_cors_allow_list(registry) -> None:
     app = create_app(Settings(cors_origins=("https://tool.example",)), registry)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         ok = c.get("/api/v1/models", headers={"origin": "https://tool.example"})
         assert ok.headers["access-control-allow-origin"] == "https://tool.example"
         other = c.get("/api/v1/models", headers={"origin": "https://evil.example"})
@@ -96,7 +96,7 @@ def test_access_log_is_structured(registry, caplog: pytest.LogCaptureFixture) ->
     logger = logging.getLogger("convscope.access")
     logger.addHandler(caplog.handler)
     try:
-        with TestClient(app) as c:
+        with TestClient(app, base_url="http://localhost") as c:
             c.get("/healthz")
     finally:
         logger.removeHandler(caplog.handler)

@@ -30,7 +30,7 @@ register_media_type(
     ),
 )
 
-app = create_app(Settings(), Registry.load())
+app = create_app(Settings(allowed_hosts=("testserver",)), Registry.load())  # the ASGI test client's Host
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -6,6 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.core import lab
+from app.core.encoding import dumps
+from app.web.dependencies import ExecutorDep
 from app.web.errors import ApiError
 from app.web.responses import ERRORS, json_response
 from app.web.schemas.lab import ConvolveRequest, ConvolveResponse, Presets, SoftmaxRequest, SoftmaxResponse
@@ -20,8 +22,12 @@ def presets() -> Response:
 
 
 @router.post("/convolve", response_model=ConvolveResponse, responses=ERRORS)
-def convolve(body: ConvolveRequest) -> Response:
+async def convolve(body: ConvolveRequest, executor: ExecutorDep) -> Response:
     """Convolve one channel with a kernel (stride, padding), activate, pool and flatten: every map returned."""
+    return Response(await executor.run(_convolve, body), media_type="application/json")
+
+
+def _convolve(body: ConvolveRequest) -> bytes:
     try:
         result = lab.convolve(
             body.input,
@@ -35,13 +41,17 @@ def convolve(body: ConvolveRequest) -> Response:
         )
     except lab.LabError as exc:
         raise ApiError(422, "invalid_settings", str(exc)) from exc
-    return json_response(result)
+    return dumps(result)
 
 
 @router.post("/softmax", response_model=SoftmaxResponse, responses=ERRORS)
-def softmax(body: SoftmaxRequest) -> Response:
+async def softmax(body: SoftmaxRequest, executor: ExecutorDep) -> Response:
     """Softmax of the scores, cross-entropy and mean squared error against the label."""
+    return Response(await executor.run(_softmax, body), media_type="application/json")
+
+
+def _softmax(body: SoftmaxRequest) -> bytes:
     try:
-        return json_response(lab.softmax_losses(body.scores, body.label))
+        return dumps(lab.softmax_losses(body.scores, body.label))
     except lab.LabError as exc:
         raise ApiError(422, "invalid_settings", str(exc)) from exc

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from app.core import answers
 from app.core.captures import CaptureCache
@@ -14,9 +13,9 @@ from app.core.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, render
 from app.core.explain import UnitError
 from app.core.models import InspectableModel
 from app.core.preprocess import Limits
-from app.web.dependencies import CacheDep, CapturesDep, CatalogDep, GraphModelDep, SettingsDep
+from app.web.dependencies import CacheDep, CapturesDep, CatalogDep, ExecutorDep, GraphModelDep, SettingsDep
 from app.web.errors import ApiError
-from app.web.inputs import Fields, graph_input, read_fields
+from app.web.inputs import Fields, graph_input, parse, receive
 from app.web.responses import ERRORS, input_body, json_response
 from app.web.schemas.v2 import (
     LayerWeights,
@@ -125,23 +124,25 @@ async def predict(
     m: GraphModelDep,
     settings: SettingsDep,
     captures: CapturesDep,
+    executor: ExecutorDep,
     layers: LayersQuery = None,
     channels: ChannelsQuery = None,
     encoding: Annotated[Encoding, Query(description="json, f32 (base64 float32) or binary (one frame)")] = "json",
     steps: Annotated[bool, Query(description="include the preprocessing steps as images")] = True,
 ) -> Response:
     """Run any served model on an input; return the prediction, the input id and the layers asked for."""
-    fields, body = await read_fields(request, PredictRequestV2, settings.limits)
-    names = _layer_names(m, body.layers, layers)
     span = tuple(int(v) for v in channels.split(":")) if channels else None
     if span is not None and span[1] <= span[0]:
         raise ApiError(422, "invalid_channels", f"channels {channels}: stop must be greater than start")
+    received = await receive(request, settings.limits)
 
     def work() -> tuple[bytes, str]:
+        fields, body = parse(received, PredictRequestV2, settings.limits)
+        names = _layer_names(m, body.layers, layers)
         key, capture, pre = _capture(m, fields, body, settings.limits, captures)
         return render(answers.predict(m, pre, key, capture, names, span, steps), encoding)  # type: ignore[arg-type]
 
-    content, media_type = await run_in_threadpool(work)
+    content, media_type = await executor.run(work)
     return Response(content, media_type=media_type)
 
 
@@ -153,16 +154,19 @@ async def predict(
         TraceRequestV2, {"layer": {"type": "string"}, "index": {"type": "string", "example": "3,4,5"}}
     ),
 )
-async def trace(request: Request, m: GraphModelDep, settings: SettingsDep, captures: CapturesDep) -> Response:
+async def trace(
+    request: Request, m: GraphModelDep, settings: SettingsDep, captures: CapturesDep, executor: ExecutorDep
+) -> Response:
     """One unit of any layer: value, receptive field in every earlier layer, arithmetic, d unit / d input."""
-    fields, body = await read_fields(request, TraceRequestV2, settings.limits)
-    _layer(m, body.layer)
+    received = await receive(request, settings.limits)
 
     def work() -> bytes:
+        fields, body = parse(received, TraceRequestV2, settings.limits)
+        _layer(m, body.layer)
         key, capture, _ = _capture(m, fields, body, settings.limits, captures)
         try:
             return dumps(answers.trace(m, key, capture, body.layer, body.index, body.top, body.mask))
         except UnitError as exc:
             raise ApiError(422, "invalid_unit", str(exc)) from exc
 
-    return Response(await run_in_threadpool(work), media_type="application/json")
+    return Response(await executor.run(work), media_type="application/json")

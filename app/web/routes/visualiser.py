@@ -6,7 +6,7 @@ import os
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from PIL import Image
 
@@ -15,9 +15,9 @@ from app.core import inspection, samples
 from app.core.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, png_bytes, render
 from app.core.registry import LoadedModel
 from app.core.trace import UnitError
-from app.web.dependencies import CacheDep, ModelDep, RegistryDep, SettingsDep
+from app.web.dependencies import CacheDep, ExecutorDep, ModelDep, RegistryDep, SettingsDep
 from app.web.errors import ApiError
-from app.web.inputs import read_fields, to_input
+from app.web.inputs import parse, receive, to_input
 from app.web.responses import ERRORS, input_body, json_response
 from app.web.schemas.visualiser import (
     Health,
@@ -34,7 +34,7 @@ router = APIRouter()
 
 
 @router.get("/healthz", response_model=Health, tags=["service"])
-def healthz(registry: RegistryDep) -> Response:
+async def healthz(registry: RegistryDep) -> Response:
     """Liveness: the server is up and its models are loaded."""
     return json_response({"status": "ok", "models": registry.names(), "version": __version__, "pid": os.getpid()})
 
@@ -81,6 +81,7 @@ async def predict(
     request: Request,
     lm: ModelDep,
     settings: SettingsDep,
+    executor: ExecutorDep,
     layers: Annotated[
         str | None, Query(max_length=1000, description="comma-separated layer names; empty for none; omit for all")
     ] = None,
@@ -96,9 +97,14 @@ async def predict(
 ) -> Response:
     """Run the network on an image or 28×28 pixels; return the prediction and every intermediate value."""
     wanted = _layer_list(lm, layers)
-    fields, _ = await read_fields(request, PredictRequest, settings.limits)
-    pre = to_input(fields, settings.limits)
-    body, media_type = render(inspection.predict(lm, pre, wanted, steps), encoding)
+    received = await receive(request, settings.limits)
+
+    def work() -> tuple[bytes, str]:
+        fields, _ = parse(received, PredictRequest, settings.limits)
+        pre = to_input(fields, settings.limits)
+        return render(inspection.predict(lm, pre, wanted, steps), encoding)
+
+    body, media_type = await executor.run(work)
     return Response(body, media_type=media_type)
 
 
@@ -111,28 +117,35 @@ async def predict(
         TraceRequest, {"layer": {"type": "string"}, "index": {"type": "string", "example": "3,4,5"}}
     ),
 )
-async def trace(request: Request, lm: ModelDep, settings: SettingsDep) -> Response:
+async def trace(request: Request, lm: ModelDep, settings: SettingsDep, executor: ExecutorDep) -> Response:
     """Explain one unit: its value, receptive field in every earlier layer, arithmetic and input gradient."""
-    fields, body = await read_fields(request, TraceRequest, settings.limits)
-    try:
-        lm.index(body.layer)
-    except KeyError:
-        raise ApiError(
-            422, "unknown_layer", f"Unknown layer {body.layer!r}; layers: {', '.join(s.name for s in lm.specs)}."
-        ) from None
-    pre = to_input(fields, settings.limits)
-    try:
-        return json_response(inspection.explain(lm, pre, body.layer, body.index, body.top))
-    except UnitError as exc:
-        raise ApiError(422, "invalid_unit", str(exc)) from exc
+    received = await receive(request, settings.limits)
+
+    def work() -> bytes:
+        fields, body = parse(received, TraceRequest, settings.limits)
+        try:
+            lm.index(body.layer)
+        except KeyError:
+            raise ApiError(
+                422, "unknown_layer", f"Unknown layer {body.layer!r}; layers: {', '.join(s.name for s in lm.specs)}."
+            ) from None
+        pre = to_input(fields, settings.limits)
+        try:
+            return dumps(inspection.explain(lm, pre, body.layer, body.index, body.top))
+        except UnitError as exc:
+            raise ApiError(422, "invalid_unit", str(exc)) from exc
+
+    return Response(await executor.run(work), media_type="application/json")
 
 
 @router.get("/api/v1/samples", response_model=SampleList, responses=ERRORS, tags=["samples"])
-def list_samples(
-    lm: ModelDep, include_pixels: Annotated[bool, Query(description="include 28×28 pixels")] = False
+async def list_samples(
+    lm: ModelDep,
+    executor: ExecutorDep,
+    include_pixels: Annotated[bool, Query(description="include 28×28 pixels")] = False,
 ) -> Response:
     """Gallery of MNIST test digits: every class, and some the model gets wrong."""
-    g = samples.gallery(lm)
+    g = await executor.run(samples.gallery, lm)  # the first call classifies all 10,000 test digits
     return json_response(
         {
             "samples": [
@@ -156,11 +169,15 @@ def list_samples(
     response_class=Response,
     tags=["samples"],
 )
-def sample_png(sample_id: int) -> Response:
+async def sample_png(
+    executor: ExecutorDep,
+    sample_id: Annotated[str, Path(pattern=r"^(0|[1-9][0-9]{0,8})$", description="0..9999, written canonically")],
+) -> Response:
     """One MNIST test digit (any of the 10,000 by index) as a 28×28 PNG, light ink on dark."""
     try:
-        pixels = samples.pixels(sample_id)
+        pixels = samples.pixels(int(sample_id))
     except IndexError:
         raise ApiError(404, "unknown_sample", f"No test digit {sample_id}; ids are 0..9999.") from None
     image = Image.fromarray(np.round(pixels * 255).astype(np.uint8), mode="L")
-    return Response(png_bytes(image), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+    body = await executor.run(png_bytes, image)
+    return Response(body, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,76 @@
+"""The one place CPU work runs in a worker: a bounded thread pool, so the event loop only ever does I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from app.web.errors import ApiError
+
+T = TypeVar("T")
+
+
+class Executor:
+    """`await run(fn, *args)` runs fn on one of `threads` threads, or refuses at once with 503 `busy`.
+
+    A job is refused when `threads + queue` jobs are already admitted, or when the expected wait — jobs ahead times
+    the recent mean job time, per thread — exceeds `max_wait` seconds. Refusing at once (with Retry-After) keeps
+    latency bounded when a burst of costly requests arrives on a slow or shared machine, and the event loop stays
+    free for cheap requests such as /healthz.
+    """
+
+    def __init__(self, threads: int, queue: int, max_wait: float = 6.0, retry_after: int = 1) -> None:
+        self.threads = threads
+        self.capacity = threads + queue
+        self.max_wait = max_wait
+        self.retry_after = retry_after
+        self.pending = 0  # jobs admitted and not yet finished; only touched on the event loop's thread
+        self.mean_seconds = 0.0  # moving average of recent job times
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None  # started by the first job
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """fn(*args) on the pool; ApiError 503 `busy` (with Retry-After) if too much work is ahead of it."""
+        if self.pending >= self.capacity or self.pending * self.mean_seconds / self.threads > self.max_wait:
+            raise ApiError(
+                503,
+                "busy",
+                f"The server is busy ({self.pending} jobs in progress or queued); retry in {self.retry_after} s.",
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        loop = asyncio.get_running_loop()
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="convscope-cpu")
+        took = [0.0]
+
+        def timed() -> T:
+            started = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                took[0] = time.perf_counter() - started
+
+        def finished(_: concurrent.futures.Future[T]) -> None:
+            # The slot is freed when the thread is done, not when the awaiting request gives up (a cancelled request
+            # whose job is already running still occupies a thread).
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the process is exiting
+                loop.call_soon_threadsafe(self._release, took[0])
+
+        future = self._pool.submit(timed)
+        self.pending += 1
+        future.add_done_callback(finished)
+        return await asyncio.wrap_future(future)
+
+    def _release(self, seconds: float) -> None:
+        self.pending -= 1
+        # A slow average (about the last 20 jobs), so one long job (a first gallery) does not shut the door.
+        self.mean_seconds += 0.05 * (seconds - self.mean_seconds)
+
+    def shutdown(self) -> None:
+        """Finish running jobs, drop queued ones (their requests are gone by now); a later job starts a new pool."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

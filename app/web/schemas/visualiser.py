@@ -109,6 +109,7 @@ class ModelSummary(BaseModel):
 
     name: str
     architecture: str
+    description: str = Field("", description="what the architecture is, and how it differs from any original")
     default: bool
     input_shape: list[int]
     test_accuracy: float

@@ -60,10 +60,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 
 X_SEVEN = [[1 if y in (x, 6 - x) else 0 for x in range(7)] for y in range(7)]
 DIAGONAL = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
-# A 5×5 colour picture (red, green, blue channels) and one 3×3×3 kernel: one 3×3 slice per colour channel.
+# A 5×5 colour picture (red, green, blue channels, each 0 or 1) and one 3×3×3 kernel: one 3×3 slice per channel.
 COLOUR_INPUT = [
-    [[2, 1, 0, 0, 1], [1, 2, 1, 0, 0], [0, 1, 2, 1, 0], [0, 0, 1, 2, 1], [1, 0, 0, 1, 2]],
-    [[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 2, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]],
+    [[1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 0, 1, 1]],
+    [[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]],
     [[1, 0, 0, 0, 1], [0, 0, 1, 0, 0], [0, 1, 0, 1, 0], [0, 0, 1, 0, 0], [1, 0, 0, 0, 1]],
 ]
 COLOUR_KERNEL = [

@@ -158,7 +158,8 @@ export class LivePanel {
     else this.#pool(r, grey);
     const onCell = r.kind === "conv" ? (y, x) => this.#convCell(r, y, x) : (y, x) => this.#poolCell(r, y, x);
     this.feature.render(r.feature_map, { onCell });
-    $("live-detail").innerHTML = "<p class=\"muted\">Hover or tap a cell of the feature map to see its sum.</p>";
+    const hint = r.kind === "conv" ? "its sum over the input channels" : "its window and how it is pooled";
+    $("live-detail").innerHTML = `<p class="muted">Hover or tap a cell of the map computed here to see ${hint}.</p>`;
     if (r.network) {
       this.network.render(r.network);
       const diff = largestDifference(r.feature_map, r.network);

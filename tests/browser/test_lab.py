@@ -151,6 +151,7 @@ def test_live_layer_from_a_visualiser_link(browser, server: str) -> None:
         expect(page.locator("[data-testid=live-size] [data-role=size]")).to_have_text("3×3")
         # A pooling layer of the other model: floor (its own) vs ceil.
         page.select_option("[data-testid=live-model]", "lenet5")
+        expect(result).to_have_attribute("data-model", "lenet5")  # its layer list has arrived
         page.select_option("[data-testid=live-layer]", "pool2")
         expect(result).to_have_attribute("data-layer", "pool2")
         expect(page.locator("[data-testid=live-size] [data-role=pool-size]")).to_have_text("5×5")

@@ -44,6 +44,7 @@ class Lab {
     this.drawn = false;
     this.image = presets.examples.smiley.input;
     this.timer = 0;
+    this.token = 0;
     this.chain = new ChainView();
     this.editor = new KernelEditor({ select: $("kernel-preset"), sizeSelect: $("kernel-size"),
       grid: $("kernel-editor"), onChange: () => this.run() });
@@ -54,9 +55,12 @@ class Lab {
   run() {
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
+      const token = ++this.token;
       try {
         this.editor.setChannels(this.image.length);
-        this.chain.show(await convolve(readSettings(this.image, this.editor.values)));
+        const result = await convolve(readSettings(this.image, this.editor.values));
+        if (token !== this.token) return; // a newer request is on its way
+        this.chain.show(result);
         status("");
       } catch (err) {
         status(err.message);

@@ -63,6 +63,7 @@ export class LivePanel {
     this.info = null;
     this.inputId = null;
     this.timer = 0;
+    this.token = 0;
     this.strip = new ChannelStrip($("live-channels"));
     this.feature = new MapView($("live-feature"));
     this.network = new MapView($("live-network"));
@@ -129,8 +130,10 @@ export class LivePanel {
     const whatIf = readWhatIf((key) => $(`live-${key}`).value);
     const source = this.input(this.info);
     const body = { ...(this.inputId ? { input_id: this.inputId } : source.body), layer, channel, ...whatIf };
+    const token = ++this.token;
     try {
       const r = await liveLayer(this.info.name, body);
+      if (token !== this.token) return; // a newer request is on its way: never show an older answer over it
       this.inputId = r.input_id;
       $("live-source").textContent = source.text;
       $("live-status").textContent = "";
@@ -148,6 +151,7 @@ export class LivePanel {
 
   show(r) {
     const root = $("live-result");
+    root.dataset.model = this.info.name;
     root.dataset.layer = r.layer;
     root.dataset.channel = String(r.channel);
     root.dataset.asNetwork = String(r.as_network);

@@ -13,8 +13,19 @@ RESNET_WIDTHS = (16, 32, 64)
 RESNET_BLOCKS = (1, 1, 1)
 
 
+DESCRIPTIONS: dict[str, str] = {
+    "lenet": "A LeNet-shaped network with today's choices: two 5×5 convolutions with ReLU and 2×2 max pooling, "
+    "three fully connected layers and a softmax.",
+    "lenet5": "LeNet-5-style, after LeCun et al. (1998): the same layer sizes (6 and 16 feature maps of 5×5 "
+    "kernels, 120, 84, 10 units) with tanh and 2×2 average pooling. It differs from the 1998 network: its "
+    "activations are plain tanh, not the scaled 1.7159·tanh(2x/3); its subsampling layers average without the "
+    "trainable coefficient and bias of each S2/S4 map; every C3 map reads all 6 S2 maps instead of the paper's "
+    "partial connection table; and the output is a linear layer with a softmax instead of Euclidean RBF units.",
+}
+
+
 def lenet() -> nn.Sequential:
-    """The convscope LeNet: ReLU activations and max pooling."""
+    """The convscope LeNet: ReLU activations and max pooling (a modern LeNet, not a reproduction of 1998)."""
     return nn.Sequential(
         OrderedDict(
             [
@@ -37,7 +48,12 @@ def lenet() -> nn.Sequential:
 
 
 def lenet5() -> nn.Sequential:
-    """LeCun et al. 1998 LeNet-5, simplified: tanh activations and average pooling."""
+    """LeNet-5-style (after LeCun et al. 1998): tanh activations and average pooling.
+
+    Not the 1998 network: plain tanh instead of the scaled 1.7159·tanh(2x/3); parameter-free average pooling instead
+    of subsampling with a trainable coefficient and bias per map; C3 (conv2) connected to all six S2 maps instead of
+    the paper's partial connection table; a linear layer and softmax instead of the Euclidean RBF output units.
+    """
     return nn.Sequential(
         OrderedDict(
             [

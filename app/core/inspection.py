@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core.architectures import DESCRIPTIONS
 from app.core.capture import as_input, capture
 from app.core.encoding import png_data_url
 from app.core.layers import roles
@@ -21,6 +22,7 @@ def summary(lm: LoadedModel, default: bool) -> dict[str, Any]:
     return {
         "name": m.name,
         "architecture": m.architecture,
+        "description": DESCRIPTIONS.get(m.architecture, ""),
         "default": default,
         "input_shape": m.input_shape,
         "test_accuracy": m.test_accuracy,

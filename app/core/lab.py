@@ -23,15 +23,10 @@ KERNELS: dict[str, list[list[float]]] = {
     "emboss": [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
 }
 
-SMILEY = [
-    [0, 0, 0, 0, 0, 0, 0],
-    [0, 1, 0, 0, 0, 1, 0],
-    [0, 0, 0, 0, 0, 0, 0],
-    [0, 0, 0, 1, 0, 0, 0],
-    [1, 0, 0, 0, 0, 0, 1],
-    [0, 1, 0, 0, 0, 1, 0],
-    [0, 0, 1, 1, 1, 0, 0],
-]
+# The classic tutorial's 7×7 binary smiley, rows top to bottom: 0000000 / 0100010 / 0000000 / 0001000 / 0100010 /
+# 0011100 / 0000000 (two eyes, a nose, the corners of the mouth and the mouth).
+SMILEY_ROWS = ["0000000", "0100010", "0000000", "0001000", "0100010", "0011100", "0000000"]
+SMILEY = [[int(c) for c in row] for row in SMILEY_ROWS]
 X_SHAPE = [
     [1, 0, 0, 0, 1],
     [0, 1, 0, 1, 0],
@@ -60,6 +55,71 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "pool": {"type": "none", "size": 2, "stride": 2},
         "expect": "stride 1, no padding → 3×3 feature map; the diagonal scores highest where the X's diagonal runs",
     },
+}
+
+
+X_SEVEN = [[1 if y in (x, 6 - x) else 0 for x in range(7)] for y in range(7)]
+DIAGONAL = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+# A 5×5 colour picture (red, green, blue channels, each 0 or 1) and one 3×3×3 kernel: one 3×3 slice per channel.
+COLOUR_INPUT = [
+    [[1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 0, 1, 1]],
+    [[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]],
+    [[1, 0, 0, 0, 1], [0, 0, 1, 0, 0], [0, 1, 0, 1, 0], [0, 0, 1, 0, 0], [1, 0, 0, 0, 1]],
+]
+COLOUR_KERNEL = [
+    [[1, 0, -1], [0, 1, 0], [-1, 0, 1]],
+    [[0, 1, 0], [1, -1, 1], [0, 1, 0]],
+    [[-1, 0, 0], [0, 0, 0], [0, 0, 1]],
+]
+
+
+def _example(title: str, image: Any, kernel: Any, teaches: str, **settings: Any) -> dict[str, Any]:
+    pool = {"type": "none", "size": 2, "stride": 2, "padding": 0, "mode": "floor", "divisor": "covered"}
+    pool.update(settings.pop("pool", {}))
+    base = {"bias": 0.0, "stride": 1, "padding": 0, "dilation": 1, "activation": "none"}
+    return {"title": title, "input": image, "kernel": kernel, "teaches": teaches, **base, **settings, "pool": pool}
+
+
+# The worked examples of API v2: inputs are [C][H][W], kernels [C][F][F] (one output channel).
+EXAMPLES_V2: dict[str, dict[str, Any]] = {
+    "smiley": _example(
+        "7×7 smiley face, 3×3 feature detector",
+        [SMILEY],
+        [EXAMPLES["smiley"]["kernel"]],
+        "Each feature-map number counts where the detector's 1s meet the image's 1s: stride 1 and no padding give "
+        "((7 − 3 + 0) / 1) + 1 = 5, a 5×5 map. 2×2 max pooling with stride 2 in ceil mode keeps the partial windows "
+        "at the edge, so the 5×5 map pools to 3×3 (floor mode, what the network's pools do, would give 2×2).",
+        pool={"type": "max", "mode": "ceil"},
+    ),
+    "x": _example(
+        "7×7 “X”, diagonal filter, bias −2, ReLU, 2×2 pooling",
+        [X_SEVEN],
+        [DIAGONAL],
+        "The diagonal filter scores 3 wherever it lies along the X's falling stroke; the bias −2 and the ReLU keep "
+        "only those places (3 − 2 = 1) and silence partial matches. Switch the pooling between max, mean and sum.",
+        bias=-2.0,
+        activation="relu",
+        pool={"type": "max"},
+    ),
+    "x_stride": _example(
+        "7×7 “X”, stride 3: an output size that is not whole",
+        [X_SEVEN],
+        [DIAGONAL],
+        "((7 − 3 + 2·0) / 3) + 1 = 2.33: the kernel cannot take a third step. Frameworks round down (PyTorch, and "
+        "TensorFlow's 'valid'), so the map is 2×2 and the last column and row are never read; 'same' padding in "
+        "TensorFlow instead pads unevenly so that ⌈7 / 3⌉ = 3 steps fit.",
+        stride=3,
+    ),
+    "colour": _example(
+        "5×5 colour input (3 channels), one 3×3×3 kernel, padding 1, stride 2",
+        COLOUR_INPUT,
+        COLOUR_KERNEL,
+        "A kernel has one 3×3 slice per input channel. Each slice slides over its own channel; the three product "
+        "maps are added, plus the bias, into one feature map: ((5 − 3 + 2·1) / 2) + 1 = 3, so 3×3.",
+        bias=1.0,
+        padding=1,
+        stride=2,
+    ),
 }
 
 
@@ -200,20 +260,39 @@ def convolve(
     return result
 
 
+def _mse_gradient(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """∂MSE/∂z for MSE = mean((p − y)²) with p = softmax(z): (2/K)·p_j·((p_j − y_j) − Σ_i (p_i − y_i)·p_i)."""
+    d = p - y
+    return 2.0 / len(p) * p * (d - (d * p).sum())
+
+
 def softmax_losses(scores: list[float], label: int) -> dict[str, Any]:
-    """Softmax, cross-entropy and mean squared error against the one-hot label, plus a sweep over p(true)."""
+    """Softmax, cross-entropy and mean squared error against the one-hot label, both losses' gradients with respect
+    to the scores, and a sweep over the probability of the true class (reaching the student's own)."""
     z = torch.tensor(scores, dtype=torch.float64)
-    if not 0 <= label < len(scores):
-        raise LabError(f"label {label} is not one of the {len(scores)} classes")
+    k = len(scores)
+    if not 0 <= label < k:
+        raise LabError(f"label {label} is not one of the {k} classes")
     probs = torch.softmax(z, 0)
-    one_hot = F.one_hot(torch.tensor(label), len(scores)).to(torch.float64)
+    one_hot = F.one_hot(torch.tensor(label), k).to(torch.float64)
     ce = F.cross_entropy(z[None], torch.tensor([label]))
     mse = F.mse_loss(probs, one_hot)
-    # How each loss grows as the probability given to the true class falls (the rest shared equally).
-    p_true = torch.linspace(0.01, 0.99, 50, dtype=torch.float64)
-    rest = (1 - p_true) / (len(scores) - 1)
-    sweep_ce = -torch.log(p_true)
-    sweep_mse = ((1 - p_true) ** 2 + (len(scores) - 1) * rest**2) / len(scores)
+    ce_grad = probs - one_hot  # ∂CE/∂z_i = p_i − y_i
+    mse_grad = _mse_gradient(probs, one_hot)
+    p_now = float(probs[label])
+    # The sweep: the true class gets p, the rest share 1 − p equally; it starts below the student's own p(true) so
+    # the chart always reaches the current cross-entropy.
+    low = min(0.01, max(p_now * 0.8, 1e-6))
+    p_true = torch.cat(
+        [
+            torch.logspace(math.log10(low), math.log10(0.05), 30, dtype=torch.float64),
+            torch.linspace(0.06, 0.99, 40, dtype=torch.float64),
+        ]
+    )
+    rest = (1 - p_true) / (k - 1)
+    sweep_mse = ((1 - p_true) ** 2 + (k - 1) * rest**2) / k
+    # The gradient on the true class's score along the sweep: CE's is p − 1, MSE's the formula above.
+    sweep_mse_grad = 2.0 / k * p_true * ((p_true - 1) - ((p_true - 1) * p_true + (k - 1) * rest**2))
     return {
         "scores": scores,
         "label": label,
@@ -223,7 +302,25 @@ def softmax_losses(scores: list[float], label: int) -> dict[str, Any]:
         "one_hot": one_hot.tolist(),
         "cross_entropy": float(ce),
         "mse": float(mse),
-        "sweep": {"p_true": p_true.tolist(), "cross_entropy": sweep_ce.tolist(), "mse": sweep_mse.tolist()},
-        "note": f"at p(true) = 0.01 cross-entropy is {-math.log(0.01):.2f}, MSE at most "
-        f"{float(sweep_mse[0]):.2f}: cross-entropy keeps pushing hard on confident mistakes",
+        "gradients": {"cross_entropy": ce_grad.tolist(), "mse": mse_grad.tolist()},
+        "sweep": {
+            "p_true": p_true.tolist(),
+            "cross_entropy": (-torch.log(p_true)).tolist(),
+            "mse": sweep_mse.tolist(),
+            "cross_entropy_gradient": (p_true - 1).tolist(),
+            "mse_gradient": sweep_mse_grad.tolist(),
+        },
+        "note": _loss_note(p_now, label, float(ce_grad[label]), float(mse_grad[label])),
     }
+
+
+def _loss_note(p: float, label: int, ce_grad: float, mse_grad: float) -> str:
+    """Why cross-entropy trains better, with the student's numbers: the gradient on the true class's score."""
+    ratio = abs(ce_grad) / abs(mse_grad) if mse_grad else math.inf
+    times = "infinitely" if math.isinf(ratio) else f"{ratio:.3g} times"
+    return (
+        f"Training moves each score against its gradient. Here p({label}) = {p:.4g}: cross-entropy's gradient on the "
+        f"true score is p − 1 = {ce_grad:.4g}, mean squared error's (through the softmax) is {mse_grad:.4g}, "
+        f"{times} smaller. Cross-entropy's stays near −1 however confidently wrong the network is; MSE's shrinks "
+        f"towards 0 as p({label}) → 0, so a confidently wrong network trained with MSE barely moves"
+    )

@@ -24,8 +24,9 @@ KINDS: dict[type[nn.Module], LayerKind] = {
     nn.Softmax: "softmax",
 }
 ACTIVATIONS: frozenset[LayerKind] = frozenset({"relu", "tanh"})
-# Kinds whose output channel c (or unit i) depends on input channel c (unit i) alone.
-ELEMENTWISE: frozenset[LayerKind] = ACTIVATIONS | {"softmax"}
+# Kinds whose output channel c (or unit i) depends on input channel c (unit i) alone. Softmax is not one of them:
+# probability i is exp(z_i) / Σ_j exp(z_j), so it depends on every logit.
+ELEMENTWISE: frozenset[LayerKind] = ACTIVATIONS
 
 
 def _square(value: object, what: str, layer: str) -> int:

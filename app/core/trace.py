@@ -44,12 +44,14 @@ def _conv(spec: LayerSpec, prev: np.ndarray, unit: Unit) -> dict[str, Any]:
     assert isinstance(spec.module, nn.Conv2d)
     c, y, x = unit
     patch, box = _window(prev, spec, y, x, 0.0)  # (Cin, k, k)
+    _, h, w = prev.shape
     kernel = spec.module.weight.detach().numpy()[c]  # (Cin, k, k)
     bias = float(spec.module.bias.detach()[c]) if spec.module.bias is not None else 0.0
     products = patch * kernel
     per_channel = products.sum(axis=(1, 2), dtype=np.float64)
     return {
         "window": box,
+        **_half_open(box, h, w),
         "patch": patch.tolist(),
         "kernel": kernel.tolist(),
         "products": products.tolist(),
@@ -65,19 +67,28 @@ def _pool(spec: LayerSpec, prev: np.ndarray, unit: Unit) -> dict[str, Any]:
     fill = -np.inf if spec.pool == "max" else 0.0
     window, box = _window(prev[c : c + 1], spec, y, x, fill)
     cells = window[0]  # (k, k)
+    _, h, w = prev.shape
     out: dict[str, Any] = {
         "pool_type": spec.pool,
         "window": box,
+        **_half_open(box, h, w),
         "channel": c,
         "values": [[None if not np.isfinite(v) else float(v) for v in row] for row in cells],
     }
     if spec.pool == "max":
         wy, wx = np.unravel_index(int(np.argmax(cells)), cells.shape)
         out["winner"] = [int(wy), int(wx)]
+        out["winner_unit"] = [c, box[1] + int(wy), box[0] + int(wx)]  # [c, y, x] in the layer pooled
         out["result"] = float(cells[wy, wx])
     else:
         out["result"] = float(cells.mean(dtype=np.float64))
     return out
+
+
+def _half_open(box: list[int], h: int, w: int) -> dict[str, list[int]]:
+    """API v2's convention beside v1's inclusive [x0, y0, x1, y1]: half-open rows and cols, clipped to the map."""
+    x0, y0, x1, y1 = box
+    return {"rows": [max(y0, 0), min(y1 + 1, h)], "cols": [max(x0, 0), min(x1 + 1, w)]}
 
 
 def _linear(spec: LayerSpec, prev: np.ndarray, unit: Unit, top: int) -> dict[str, Any]:
@@ -104,18 +115,30 @@ def _linear(spec: LayerSpec, prev: np.ndarray, unit: Unit, top: int) -> dict[str
 
 
 def _softmax(prev: np.ndarray, unit: Unit) -> dict[str, Any]:
-    """exp(logit − max) / Σ exp(logits − max): shifting by the max keeps the exponentials finite."""
+    """p_i = exp(z_i − max) / Σ_j exp(z_j − max): every logit is an input (shifting by the max keeps exp finite).
+
+    `derivatives` are ∂p_i/∂z_j = p_i·(δ_ij − p_j) for every logit j: how much each logit moves this probability
+    (positive for its own logit, negative for every other), the weights of the rays to all the logits.
+    """
     (i,) = unit
     logits = prev.astype(np.float64)
     shift = float(logits.max())
     exps = np.exp(logits - shift)
     total = float(exps.sum())
+    probs = exps / total
+    derivatives = probs[i] * ((np.arange(len(logits)) == i) - probs)
+    terms = " + ".join(f"{e:.4g}" for e in exps)
     return {
+        "inputs": list(range(len(logits))),
         "logits": logits.tolist(),
         "shift": shift,
         "exponentials": exps.tolist(),
         "sum": total,
-        "probability": float(exps[i] / total),
+        "probabilities": probs.tolist(),
+        "derivatives": derivatives.tolist(),
+        "probability": float(probs[i]),
+        "expression": f"p({i}) = exp(z{i} − {shift:.4g}) / Σⱼ exp(zⱼ − {shift:.4g}) = {exps[i]:.4g} / "
+        f"({terms}) = {exps[i]:.4g} / {total:.4g} = {probs[i]:.4g}",
     }
 
 
@@ -175,7 +198,13 @@ def trace(
         "index": list(unit),
         "value": float(outputs[spec.name][(0, *unit)]),
         "receptive_field": [
-            {"layer": r.layer, "box": list(r.box) if r.box else None, "channels": r.channels}
+            {
+                "layer": r.layer,
+                "box": list(r.box) if r.box else None,
+                "rows": [r.box[1], r.box[3] + 1] if r.box else None,
+                "cols": [r.box[0], r.box[2] + 1] if r.box else None,
+                "channels": r.channels,
+            }
             for r in regions(specs, index, unit)
         ],
         "computation": computation(specs, index, outputs, unit, top),

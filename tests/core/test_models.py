@@ -111,3 +111,12 @@ def test_labels_must_match_the_output(tmp_path: Path) -> None:
     labels.write_text("\n".join(f"c{i}" for i in range(7)))
     with pytest.raises(GraphError, match="7 labels given"):
         load(ModelSpec(source=str(save_pt2(tmp_path, "colour_lenet")), labels=str(labels)))
+
+
+def test_lenet5_says_what_differs_from_1998() -> None:
+    from app.core.architectures import DESCRIPTIONS, lenet5
+
+    text = DESCRIPTIONS["lenet5"]
+    assert text.startswith("LeNet-5-style")
+    for difference in ("1.7159·tanh", "trainable coefficient", "connection table", "RBF"):
+        assert difference in text and difference.split("·")[0] in (lenet5.__doc__ or "")

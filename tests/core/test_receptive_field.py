@@ -9,24 +9,40 @@ import pytest
 import torch
 from torch import nn
 
-from app.core.architectures import build
+from app.core.architectures import INPUT_SHAPE, build
 from app.core.layers import LayerSpec, layer_specs
 from app.core.receptive_field import input_box, regions
 
 
 def support_twin(model: nn.Sequential) -> nn.Sequential:
-    """Same geometry, no cancellation: positive weights, identity activations, average pooling."""
+    """Same geometry, no cancellation: positive weights, identity activations, average pooling.
+
+    Softmax stays: it is not an elementwise activation (every probability moves with every logit), and its
+    derivative p_i·(δ_ij − p_j) is never zero. Its logits get different weights per row (row j all j + 1): with
+    identical rows every logit would move together and the probabilities, which sum to 1, would not move at all.
+    """
     twin = copy.deepcopy(model)
+    last_linear = [m for m in twin.children() if isinstance(m, nn.Linear)][-1]
     for name, module in list(twin.named_children()):
         if isinstance(module, nn.Conv2d | nn.Linear):
             with torch.no_grad():
                 module.weight.fill_(1.0)
+                if module is last_linear:
+                    module.weight.mul_(torch.arange(1, module.out_features + 1, dtype=torch.float32)[:, None])
                 if module.bias is not None:
                     module.bias.zero_()
-        elif isinstance(module, nn.ReLU | nn.Tanh | nn.Softmax):
+        elif isinstance(module, nn.ReLU | nn.Tanh):
             setattr(twin, name, nn.Identity())
         elif isinstance(module, nn.MaxPool2d):
             setattr(twin, name, nn.AvgPool2d(module.kernel_size, module.stride, module.padding))  # type: ignore[arg-type]
+    # Keep the logits within a few units of each other, so the softmax is not saturated (p_0 = 0 has no gradient).
+    with torch.no_grad():
+        h = torch.full((1, *INPUT_SHAPE), 1.5)
+        for module in twin.children():
+            if module is last_linear:
+                break
+            h = module(h)
+        last_linear.weight.div_(float(h.abs().sum()) * last_linear.out_features)
     return twin
 
 

@@ -85,7 +85,13 @@ def test_flatten_maps_to_its_cell(lenet: LoadedModel, seven) -> None:
     result = run(lenet, seven[1], "flatten", (2 * 25 + 3 * 5 + 4,))
     assert result["computation"]["source_unit"] == [2, 3, 4]
     assert result["value"] == float(seven[1]["pool2"][0, 2, 3, 4])
-    assert result["receptive_field"][0] == {"layer": "pool2", "box": [4, 3, 4, 3], "channels": [2]}
+    assert result["receptive_field"][0] == {
+        "layer": "pool2",
+        "box": [4, 3, 4, 3],
+        "rows": [3, 4],
+        "cols": [4, 5],
+        "channels": [2],
+    }
 
 
 def test_gradient_matches_autograd_and_respects_the_receptive_field(lenet: LoadedModel, seven) -> None:
@@ -129,3 +135,46 @@ def test_receptive_field_lists_every_earlier_layer(lenet: LoadedModel, seven) ->
 def test_bad_units_are_rejected(lenet: LoadedModel, layer: str, index: list[int]) -> None:
     with pytest.raises(UnitError):
         check_unit(lenet.specs[lenet.index(layer)], index)
+
+
+def test_softmax_depends_on_every_logit(lenet: LoadedModel, seven) -> None:
+    """Probability i is exp(z_i) / Σ_j exp(z_j): its field, its rays and its arithmetic name all ten logits."""
+    result = run(lenet, seven[1], "softmax", (3,))
+    fc3 = result["receptive_field"][0]
+    assert fc3["layer"] == "fc3" and fc3["channels"] is None, "every logit is an input, not only logit 3"
+    comp = result["computation"]
+    assert comp["inputs"] == list(range(10)) and len(comp["logits"]) == 10
+    # The rays' weights: ∂p_3/∂z_j by autograd through softmax.
+    z = seven[1]["fc3"][0].double().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(torch.softmax(z, 0)[3], z)
+    np.testing.assert_allclose(comp["derivatives"], grad.numpy(), rtol=1e-5, atol=1e-12)
+    assert sum(1 for d in comp["derivatives"] if d != 0) == 10
+    np.testing.assert_allclose(comp["probabilities"], torch.softmax(z.detach(), 0).numpy(), rtol=1e-6)
+    # The written-out arithmetic has all ten exponentials in its denominator.
+    denominator = comp["expression"].split("/ (")[1].split(")")[0]
+    assert len(denominator.split(" + ")) == 10
+
+
+def test_softmax_is_not_channelwise(lenet: LoadedModel) -> None:
+    softmax = lenet.specs[lenet.index("softmax")]
+    assert not softmax.channelwise
+    assert all(s.channelwise for s in lenet.specs if s.kind in ("relu", "pool"))
+
+
+@pytest.mark.parametrize(("layer", "unit"), [("conv1", (0, 0, 0)), ("conv2", (3, 9, 9)), ("pool1", (2, 13, 0))])
+def test_windows_also_in_the_v2_convention(lenet: LoadedModel, seven, layer: str, unit: tuple[int, ...]) -> None:
+    result = run(lenet, seven[1], layer, unit)
+    comp = result["computation"]
+    x0, y0, x1, y1 = comp["window"]
+    _, h, w = lenet.specs[lenet.index(layer) - 1].shape
+    assert comp["rows"] == [max(y0, 0), min(y1 + 1, h)] and comp["cols"] == [max(x0, 0), min(x1 + 1, w)]
+    for region in result["receptive_field"]:
+        if region["box"] is not None:
+            bx0, by0, bx1, by1 = region["box"]
+            assert region["rows"] == [by0, by1 + 1] and region["cols"] == [bx0, bx1 + 1]
+    if layer == "pool1":
+        c, y, x = comp["winner_unit"]
+        prev = seven[1]["relu1"][0].numpy()
+        assert c == unit[0] and prev[c, y, x] == pytest.approx(result["value"])
+        rows, cols = comp["rows"], comp["cols"]
+        assert rows[0] <= y < rows[1] and cols[0] <= x < cols[1]

@@ -13,7 +13,7 @@ export const LENET_LAYERS = [
   {"name": "fc2", "kind": "linear", "role": "hidden", "shape": [84], "channelwise": false, "receptive_field": {"size": 28, "jump": 0, "start": 0, "unflatten": null}},
   {"name": "relu4", "kind": "relu", "role": "hidden", "shape": [84], "channelwise": true, "receptive_field": {"size": 28, "jump": 0, "start": 0, "unflatten": null}},
   {"name": "fc3", "kind": "linear", "role": "logits", "shape": [10], "channelwise": false, "receptive_field": {"size": 28, "jump": 0, "start": 0, "unflatten": null}},
-  {"name": "softmax", "kind": "softmax", "role": "probabilities", "shape": [10], "channelwise": true, "receptive_field": {"size": 28, "jump": 0, "start": 0, "unflatten": null}},
+  {"name": "softmax", "kind": "softmax", "role": "probabilities", "shape": [10], "channelwise": false, "receptive_field": {"size": 28, "jump": 0, "start": 0, "unflatten": null}},
 ];
 
 /** Receptive fields of a few lenet units as POST /api/v1/trace reports them (the server's Python geometry). */

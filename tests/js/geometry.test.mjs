@@ -125,3 +125,11 @@ describe("isSpatial", () => {
     assert.equal(isSpatial(LENET_LAYERS[indexOf("flatten")]), false);
   });
 });
+
+describe("softmax is not elementwise", () => {
+  it("a probability's field in the logits is every logit", () => {
+    const i = LENET_LAYERS.findIndex((l) => l.name === "softmax");
+    const fc3 = regions(LENET_LAYERS, i, [3]).find((r) => r.layer === "fc3");
+    assert.equal(fc3.channels, null);
+  });
+});

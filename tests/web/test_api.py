@@ -157,7 +157,13 @@ def test_trace_json_and_multipart(client: TestClient) -> None:
     r = client.post("/api/v1/trace", json={"pixels": pixels(0).tolist(), "layer": "conv2", "index": [3, 4, 5]})
     body = r.json()
     assert r.status_code == 200 and body["layer"] == "conv2" and body["kind"] == "conv"
-    assert body["receptive_field"][-1] == {"layer": "input", "box": [8, 6, 21, 19], "channels": None}
+    assert body["receptive_field"][-1] == {
+        "layer": "input",
+        "box": [8, 6, 21, 19],
+        "rows": [6, 20],
+        "cols": [8, 22],
+        "channels": None,
+    }
     assert body["computation"]["sum"] == pytest.approx(body["value"], abs=1e-5)
     assert np.array(body["gradient"]).shape == (28, 28)
     r2 = client.post(

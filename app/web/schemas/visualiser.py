@@ -109,6 +109,7 @@ class ModelSummary(BaseModel):
 
     name: str
     architecture: str
+    description: str = Field("", description="what the architecture is, and how it differs from any original")
     default: bool
     input_shape: list[int]
     test_accuracy: float
@@ -174,6 +175,8 @@ class Region(BaseModel):
 
     layer: str
     box: list[int] | None = Field(description="inclusive [x0, y0, x1, y1] on maps; null on vectors")
+    rows: list[int] | None = Field(None, description="the same box in API v2's convention: half-open [start, stop)")
+    cols: list[int] | None = Field(None, description="the same box in API v2's convention: half-open [start, stop)")
     channels: list[int] | None = Field(description="channels (maps) or units (vectors) involved; null for all")
 
 

@@ -1,72 +1,64 @@
-// The lab's form: read the settings for /lab/convolve, load a worked example, show only the inputs that apply.
+// The lab's form: read the settings for /api/v2/lab/convolve, load a worked example, show only the inputs that apply.
 import { $ } from "../shared/dom.js";
-import { FIELDS, checkSettings } from "./validate.js";
 
-/** Show each field's problem next to it (and tell assistive technology), or clear it. */
-function showFieldErrors(errors) {
-  for (const id of Object.keys(FIELDS)) {
-    const input = $(id);
-    let note = document.getElementById(`${id}-error`);
-    if (!note) {
-      note = document.createElement("span");
-      note.id = `${id}-error`;
-      note.className = "field-error";
-      note.setAttribute("role", "alert");
-      input.insertAdjacentElement("afterend", note);
-    }
-    note.textContent = errors[id] || "";
-    input.setAttribute("aria-invalid", String(Boolean(errors[id])));
-    if (errors[id]) input.setAttribute("aria-describedby", note.id);
-    else input.removeAttribute("aria-describedby");
-  }
+const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+const num = (id, fallback) => (Number.isFinite(Number($(id).value)) && $(id).value !== "" ? Number($(id).value) : fallback);
+
+/** The pooling settings: type, window, stride, padding, floor or ceil mode, and the average's divisor. */
+export function readPool() {
+  return {
+    type: $("pool-type").value,
+    size: clamp(num("pool-size", 2), 1, 5),
+    stride: clamp(num("pool-stride", 2), 1, 5),
+    padding: clamp(num("pool-padding", 0), 0, 2),
+    mode: $("pool-mode").value,
+    divisor: $("pool-divisor").value,
+  };
 }
 
-/**
- * The request body for /lab/convolve from the form, the input image and the kernel: {body} when every number is
- * one the server accepts, else {errors: {id: sentence}} (shown next to the fields; nothing is clamped or rounded).
- */
+/** The request body for /api/v2/lab/convolve from the form, the input channels and the kernel slices. */
 export function readSettings(image, kernel) {
   const mode = $("padding-mode").value;
-  const poolType = $("pool-type").value;
-  const text = Object.fromEntries(Object.keys(FIELDS).map((id) => [id, $(id).value]));
-  const { values: v, errors } = checkSettings(text, { paddingMode: mode, activation: $("activation").value, poolType });
-  showFieldErrors(errors);
-  if (Object.keys(errors).length) return { errors };
-  return { body: {
+  return {
     input: image,
     kernel,
-    bias: v.bias,
-    stride: v.stride,
-    padding: mode === "number" ? v["padding-number"] : mode,
+    bias: num("bias", 0),
+    stride: clamp(num("stride", 1), 1, 3),
+    padding: mode === "number" ? clamp(num("padding-number", 0), 0, 5) : mode,
+    dilation: clamp(num("dilation", 1), 1, 3),
     activation: $("activation").value,
-    slope: v.slope ?? 0.01,
-    pool: { type: poolType, size: v["pool-size"] ?? 2, stride: v["pool-stride"] ?? 2 },
-  } };
+    slope: clamp(num("slope", 0.01), 0, 1),
+    pool: readPool(),
+    dropout: clamp(num("dropout-p", 0.5), 0, 0.9),
+    seed: clamp(num("dropout-seed", 0), 0, 2 ** 31 - 1),
+  };
 }
 
-/** Set the form to a worked example's stride, activation and pooling (no padding). */
+/** Set the form to a worked example's settings and say what it teaches. */
 export function applyExample(example) {
+  $("bias").value = example.bias;
   $("stride").value = example.stride;
-  $("padding-mode").value = "valid";
+  $("dilation").value = example.dilation;
+  $("padding-mode").value = example.padding ? "number" : "valid";
+  $("padding-number").value = example.padding || 1;
   $("activation").value = example.activation;
-  $("pool-type").value = example.pool.type;
-  $("pool-size").value = example.pool.size;
-  $("pool-stride").value = example.pool.stride;
-  $("example-note").textContent = `${example.title}: ${example.expect}.`;
+  for (const key of ["type", "size", "stride", "padding", "mode", "divisor"]) $(`pool-${key}`).value = example.pool[key];
+  $("example-note").textContent = `${example.title}. ${example.teaches}`;
 }
 
-/** Show the padding-size box only for a number of pixels, the slope only for leaky ReLU. */
+/** Show the padding-size box only for a number of cells, the slope only for leaky ReLU, the divisor for average. */
 export function showApplicable() {
   $("padding-number").hidden = $("padding-mode").value !== "number";
   $("slope-box").hidden = $("activation").value !== "leaky_relu";
+  $("divisor-box").hidden = $("pool-type").value !== "avg";
 }
 
-/** Run onChange whenever a setting of the convolution, activation or pooling changes. */
+/** Run onChange whenever a setting of the convolution, activation, pooling or dropout changes. */
 export function onSettingsChange(onChange) {
-  for (const id of ["bias", "stride", "padding-number", "slope", "pool-size", "pool-stride"]) {
-    $(id).addEventListener("input", onChange);
-  }
-  for (const id of ["padding-mode", "activation", "pool-type"]) {
+  const typed = ["bias", "stride", "dilation", "padding-number", "slope", "pool-size", "pool-stride", "pool-padding",
+    "dropout-p", "dropout-seed"];
+  for (const id of typed) $(id).addEventListener("input", onChange);
+  for (const id of ["padding-mode", "activation", "pool-type", "pool-mode", "pool-divisor"]) {
     $(id).addEventListener("change", () => {
       showApplicable();
       onChange();

@@ -1,17 +1,23 @@
-// What the lab prints about a /lab/convolve result: the output-size formulas, one cell's multiply-and-add, one
-// pooling window, the flattened list. Pure functions of the result: every server value is escaped here.
+// What the lab prints about one cell of a /api/v2/lab/convolve answer: a feature-map cell's multiply-and-add over
+// every input channel, and a pooled cell's window, winner or divisor. Pure functions; every value is escaped here.
+// Coordinates follow API v2: cells [y, x]; windows {rows: [start, stop], cols: [start, stop]}, half-open.
+import { boxCells, boxShape, boxText, shiftBox } from "../shared/box.js";
 import { esc } from "../shared/escape.js";
 import { compact as fmt } from "../shared/format.js";
-import { flatIndex, unravel } from "../shared/geometry.js";
 
-const FLAT_SHOWN = 200; // the flattened list prints its first 200 numbers
+const TERMS_SHOWN = 12; // products listed per channel (zero products are left out of longer lists)
 
-/** Marks for a window [y0, x0, y1, x1] (inclusive), plus an optional winner cell. */
-export function windowMarks([y0, x0, y1, x1], winner = null) {
+/** Marks for the cells of a box on a map drawn with `offset` cells of padding, plus an optional winner [y, x]. */
+export function boxMarks(box, winner = null, offset = 0) {
   const marks = {};
-  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) marks[`${y},${x}`] = "in-window";
-  if (winner) marks[`${winner[0]},${winner[1]}`] = "winner";
+  for (const [y, x] of boxCells(shiftBox(box, [offset, offset]))) marks[`${y},${x}`] = "in-window";
+  if (winner) marks[`${winner[0] + offset},${winner[1] + offset}`] = "winner";
   return marks;
+}
+
+/** Marks for a list of cells [y, x] (a dilated kernel's taps are not one box). */
+export function cellMarks(cells, cls = "in-window") {
+  return Object.fromEntries(cells.map(([y, x]) => [`${y},${x}`, cls]));
 }
 
 /** Marks for the padding ring, p cells wide, around an h × w padded input. */
@@ -23,68 +29,80 @@ export function paddingMarks([h, w], p) {
   return marks;
 }
 
-/** The output size: both formulas and the feature map's size. */
-export function outputSizeHtml({ rows, cols }) {
-  return `rows: ${esc(rows.formula)}<br>columns: ${esc(cols.formula)}<br>
-      feature map: <b data-role="size">${esc(rows.value)}×${esc(cols.value)}</b>`;
+/** The cells of the padded input under feature-map cell (y, x): rows y·S + i·D and columns x·S + j·D. */
+export function convTaps({ kernel, stride, dilation }, y, x) {
+  const f = kernel[0].length;
+  const rows = Array.from({ length: f }, (_, i) => y * stride + i * dilation);
+  const cols = Array.from({ length: f }, (_, j) => x * stride + j * dilation);
+  return { rows, cols, cells: rows.flatMap((r) => cols.map((c) => [r, c])) };
 }
 
-/** The flattened vector: where it comes from, in which order, and its first numbers. */
-export function flatHtml({ values, source, order }) {
-  const more = values.length > FLAT_SHOWN ? `<p class="muted">… ${values.length - FLAT_SHOWN} more</p>` : "";
-  return `<p class="muted">${values.length} numbers from the ${esc(source)} map,
-      ${esc(order)}</p><ol class="flat-list" start="0">${values.slice(0, FLAT_SHOWN).map((v) =>
-      `<li>${esc(fmt(v))}</li>`).join("")}</ol>${more}`;
-}
-
-/** Feature-map cell (y, x): its window on the padded input and the products that add up to its value. */
-export function explainConv(result, y, x) {
-  const s = result.stride;
-  const k = result.kernel.values;
-  const f = k.length;
-  const window = [y * s, x * s, y * s + f - 1, x * s + f - 1];
+/** One channel's products under the kernel slice: the terms to print and their sum. */
+function channelProducts(plane, slice, rows, cols) {
   const terms = [];
   let sum = 0;
-  for (let i = 0; i < f; i++) {
-    for (let j = 0; j < f; j++) {
-      const v = result.padded.values[window[0] + i][window[1] + j];
-      sum += v * k[i][j];
-      if (f <= 3 || (v !== 0 && k[i][j] !== 0)) terms.push(`${fmt(v)}×${fmt(k[i][j])}`);
-    }
-  }
-  const total = sum + result.bias;
-  const value = result.feature_map.values[y][x];
-  const products = terms.length ? terms.join(" + ") : "all products are 0";
-  const left = f > 3 ? " (zero products left out)" : "";
-  const html = `<p><b>feature map [${y}, ${x}]</b> — the kernel over padded input rows
-      ${window[0]}…${window[2]}, columns ${window[1]}…${window[3]} (stride ${esc(s)}: ${y}·${esc(s)}, ${x}·${esc(s)}).</p>
-      <p class="eq">${esc(products)}${left} + bias ${esc(fmt(result.bias))}
-      = <b data-role="sum" data-value="${esc(total)}">${esc(fmt(total))}</b>
-      <span class="muted">(server: <span data-role="value" data-value="${esc(value)}">${esc(fmt(value))}</span>)</span></p>`;
-  return { window, html };
+  rows.forEach((r, i) => cols.forEach((c, j) => {
+    const v = plane[r][c];
+    sum += v * slice[i][j];
+    terms.push({ v, w: slice[i][j] });
+  }));
+  const nonzero = terms.filter((t) => t.v !== 0 && t.w !== 0);
+  const shown = terms.length <= 9 ? terms : nonzero.slice(0, TERMS_SHOWN);
+  const signed = (v) => (v < 0 ? `(${fmt(v)})` : fmt(v));
+  const text = shown.length ? shown.map((t) => `${signed(t.v)}×${signed(t.w)}`).join(" + ") : "all products are 0";
+  const left = terms.length > shown.length ? ` (+ ${terms.length - shown.length} more, zero products left out)` : "";
+  return { text: text + left, sum };
 }
 
-/** Pooled cell (y, x): its window on the activated map, the winner (max pooling) and the pooled value. */
+/** Feature-map cell (y, x): per input channel, its products; their sums plus the bias give the cell's value. */
+export function explainConv(result, y, x) {
+  const { rows, cols, cells } = convTaps(result, y, x);
+  const channels = result.padded.map((plane, c) => channelProducts(plane, result.kernel[c], rows, cols));
+  const total = channels.reduce((a, ch) => a + ch.sum, 0) + result.bias;
+  const value = result.feature_map[y][x];
+  const f = result.kernel[0].length;
+  const p = result.padding;
+  const where = `padded-input rows ${rows[0]}…${rows.at(-1)}, columns ${cols[0]}…${cols.at(-1)}`
+    + (result.dilation > 1 ? ` (every ${esc(result.dilation)}th cell: dilation ${esc(result.dilation)})` : "");
+  const lines = channels.map((ch, c) => `<p class="eq">${channels.length > 1 ? `channel ${c}: ` : ""}${esc(ch.text)}
+      = <span data-role="channel-sum" data-value="${esc(ch.sum)}">${esc(fmt(ch.sum))}</span></p>`).join("");
+  const sums = channels.length > 1 ? `${channels.map((ch) => esc(fmt(ch.sum))).join(" + ")} ` : `${esc(fmt(channels[0].sum))} `;
+  const html = `<p><b>feature map [${esc(y)}, ${esc(x)}]</b> — the ${f}×${f} kernel over ${where}; stride
+      ${esc(result.stride)} puts its corner at (${esc(y)}·${esc(result.stride)}, ${esc(x)}·${esc(result.stride)})${
+  p ? `, and padded row r is input row r − ${esc(p)}` : ""}.</p>${lines}
+      <p class="eq">${sums}+ bias ${esc(fmt(result.bias))} =
+      <b data-role="sum" data-value="${esc(total)}">${esc(fmt(total))}</b>
+      <span class="muted">(server: <span data-role="value" data-value="${esc(value)}">${esc(fmt(value))}</span>)</span></p>`;
+  return { cells, html };
+}
+
+const DIVIDES_BY = {
+  covered: (n) => `the ${n} cells of the map it covers`,
+  padded: (n) => `the ${n} cells it covers including zero padding (PyTorch's default, count_include_pad=True)`,
+  window: (n) => `the full window, ${n} cells, whatever it covers`,
+};
+
+/** Pooled cell (y, x): its window on the activated map, and the winner (max), the divisor (avg) or the sum. */
 export function explainPool(result, y, x) {
   const p = result.pooled;
-  const i = flatIndex(p.shape, [y, x]);
-  const window = p.windows[i];
-  const winner = p.winners ? unravel(result.activated.shape, p.winners[i]) : null;
-  const cells = [];
-  for (let r = window[0]; r <= window[2]; r++) {
-    for (let c = window[1]; c <= window[3]; c++) cells.push(result.activated.values[r][c]);
-  }
-  const [h, w] = [window[2] - window[0] + 1, window[3] - window[1] + 1];
-  const partial = h < p.size || w < p.size ? " (a partial window past the edge: its cells are pooled as they are)" : "";
+  const i = y * p.shape[1] + x;
+  const box = p.windows[i];
+  const winner = p.winners ? p.winners[i] : null;
+  const cells = boxCells(box).map(([r, c]) => result.activated[r][c]);
+  const [h, w] = boxShape(box);
+  const missing = p.size * p.size - h * w;
+  const partial = missing > 0 ? ` A partial window: ${missing} of its ${p.size}×${p.size} cells lie in the padding
+      or past the edge (${p.mode} mode keeps it).` : "";
   const value = p.values[y][x];
-  const where = `rows ${esc(window[0])}…${esc(window[2])}, columns ${esc(window[1])}…${esc(window[3])}`;
-  const html = `<p><b>pooled [${y}, ${x}]</b> — ${esc(p.type)} of the ${h}×${w} window at ${where}${partial}.</p>
-      <p class="eq">${esc(p.type)}(${esc(cells.map(fmt).join(", "))}) =
-      <b data-role="value" data-value="${esc(value)}">${esc(fmt(value))}</b></p>`;
-  return { window, winner, html };
-}
-
-/** The pooled map's caption: type, window, stride and shape. */
-export function poolCaption(pooled) {
-  return `${pooled.type} pooled ${pooled.size}×${pooled.size}, stride ${pooled.stride}: ${pooled.shape.join("×")}`;
+  const list = esc(cells.map(fmt).join(", "));
+  const total = cells.reduce((a, b) => a + b, 0);
+  let eq = `${esc(p.type)}(${list})`;
+  if (p.type === "avg") eq = `(${list.replaceAll(", ", " + ")}) / ${esc(p.divisors[i])}`;
+  if (p.type === "sum") eq = `${list.replaceAll(", ", " + ")}`;
+  const how = p.type === "avg" ? ` The sum ${esc(fmt(total))} is divided by ${DIVIDES_BY[p.divisor](p.divisors[i])}.`
+    : p.type === "max" ? ` The winner is cell [${esc(winner[0])}, ${esc(winner[1])}] of the map.` : "";
+  const html = `<p><b>pooled [${esc(y)}, ${esc(x)}]</b> — ${esc(p.type)} of the ${h}×${w} window at
+      ${esc(boxText(box))} of the activated map.${partial}${how}</p>
+      <p class="eq">${eq} = <b data-role="value" data-value="${esc(value)}">${esc(fmt(value))}</b></p>`;
+  return { box, winner, html };
 }

@@ -1,16 +1,29 @@
 // The kernel editor: classic presets, the trained network's own first-layer kernels, and cell-by-cell editing.
+// A kernel has one F × F slice per input channel (a colour input has three); a 2-D preset fills every slice.
 import { esc } from "../shared/escape.js";
+
+const copy = (slice) => slice.map((row) => row.slice());
+
+function centred(old, size) {
+  const off = (old.length - size) / 2;
+  return Array.from({ length: size }, (_, y) => Array.from({ length: size }, (_, x) => {
+    const [oy, ox] = [y + off, x + off];
+    return Number.isInteger(oy) && oy >= 0 && oy < old.length && ox >= 0 && ox < old.length ? old[oy][ox] : 0;
+  }));
+}
 
 export class KernelEditor {
   constructor({ select, sizeSelect, grid, onChange }) {
-    this.select = select;
-    this.sizeSelect = sizeSelect;
-    this.grid = grid;
-    this.onChange = onChange;
+    Object.assign(this, { select, sizeSelect, grid, onChange });
     this.presets = {};
-    this.values = [[0, 0, 0], [0, 1, 0], [0, 0, 0]];
+    this.slices = [[[0, 0, 0], [0, 1, 0], [0, 0, 0]]];
     select.addEventListener("change", () => this.usePreset(select.value));
     sizeSelect.addEventListener("change", () => this.resize(Number(sizeSelect.value)));
+  }
+
+  /** The kernel as [C][F][F]. */
+  get values() {
+    return this.slices;
   }
 
   /** kernels: {name: rows}; network: {name, kernels} with the trained first conv layer's kernels as [[rows], …]. */
@@ -24,49 +37,60 @@ export class KernelEditor {
   usePreset(name) {
     if (!this.presets[name]) return;
     this.select.value = name;
-    this.values = this.presets[name].map((row) => row.slice());
-    this.sizeSelect.value = String(this.values.length);
+    this.slices = this.slices.map(() => copy(this.presets[name]));
+    this.sizeSelect.value = String(this.presets[name].length);
     this.render();
     this.onChange();
   }
 
-  set(values) {
-    this.values = values.map((row) => row.slice());
-    this.sizeSelect.value = String(values.length);
+  /** Set every slice ([C][F][F]), as a worked example gives them. */
+  set(slices) {
+    this.slices = slices.map(copy);
+    this.sizeSelect.value = String(slices[0].length);
     this.select.value = "custom";
+    this.render();
+  }
+
+  /** Match the input's channel count: extra slices copy the first, missing ones are dropped. */
+  setChannels(c) {
+    if (c === this.slices.length) return;
+    this.slices = Array.from({ length: c }, (_, i) => copy(this.slices[Math.min(i, this.slices.length - 1)]));
     this.render();
   }
 
   resize(size) {
-    const old = this.values;
-    const off = (old.length - size) / 2;
-    this.values = Array.from({ length: size }, (_, y) => Array.from({ length: size }, (_, x) => {
-      const oy = y + off;
-      const ox = x + off;
-      return Number.isInteger(oy) && oy >= 0 && oy < old.length && ox >= 0 && ox < old.length ? old[oy][ox] : 0;
-    }));
+    this.slices = this.slices.map((s) => centred(s, size));
     this.select.value = "custom";
     this.render();
     this.onChange();
   }
 
+  #cell(c, y, x, v) {
+    const input = document.createElement("input");
+    input.type = "number";
+    input.step = "0.1";
+    input.value = Number.isInteger(v) ? v : v.toFixed(3);
+    const channel = this.slices.length > 1 ? `channel ${c} ` : "";
+    input.setAttribute("aria-label", `kernel ${channel}row ${y + 1} column ${x + 1}`);
+    input.addEventListener("input", () => {
+      const value = Number(input.value);
+      if (input.value === "" || !Number.isFinite(value)) return;
+      this.slices[c][y][x] = value;
+      this.select.value = "custom";
+      this.onChange();
+    });
+    return input;
+  }
+
   render() {
-    const n = this.values.length;
-    this.grid.style.gridTemplateColumns = `repeat(${n}, 3.6rem)`;
-    this.grid.replaceChildren(...this.values.flatMap((row, y) => row.map((v, x) => {
-      const input = document.createElement("input");
-      input.type = "number";
-      input.step = "0.1";
-      input.value = Number.isInteger(v) ? v : v.toFixed(3);
-      input.setAttribute("aria-label", `kernel row ${y + 1} column ${x + 1}`);
-      input.addEventListener("input", () => {
-        const num = Number(input.value);
-        if (input.value === "" || !Number.isFinite(num)) return;
-        this.values[y][x] = num;
-        this.select.value = "custom";
-        this.onChange();
-      });
-      return input;
-    })));
+    const n = this.slices[0].length;
+    this.grid.replaceChildren(...this.slices.map((slice, c) => {
+      const box = document.createElement("div");
+      box.className = "kernel-slice";
+      box.style.gridTemplateColumns = `repeat(${n}, 3.6rem)`;
+      if (this.slices.length > 1) box.dataset.label = `channel ${c}`;
+      box.append(...slice.flatMap((row, y) => row.map((v, x) => this.#cell(c, y, x, v))));
+      return box;
+    }));
   }
 }

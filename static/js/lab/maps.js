@@ -1,5 +1,6 @@
 // Lab map rendering: small maps as tables with their numbers, large ones as canvas heatmaps; hover → cell.
-import { diverging, legend, maxAbs, rgbCss } from "../shared/colors.js";
+// Signed values use the diverging scale with a ±range legend; input pixels the visualiser's grey (0 black, 1 white).
+import { diverging, greyscale, legend, maxAbs, rgbCss } from "../shared/colors.js";
 import { compact } from "../shared/format.js";
 import { flatIndex } from "../shared/geometry.js";
 import { paintMap } from "../shared/heatmap.js";
@@ -31,26 +32,30 @@ export class MapView {
     if (x >= 0 && y >= 0 && x < this.w && y < this.h) this.onCell(y, x);
   }
 
-  /** Draw values (rows of numbers); onCell(y, x) is called on hover, tap and focus. */
-  render(values, { range = null, onCell = null, marks = {} } = {}) {
+  /**
+   * Draw values (rows of numbers); onCell(y, x) is called on hover, tap and focus. grey: draw as input pixels
+   * (0 black … 1 white, as the visualiser draws its input) instead of the signed scale.
+   */
+  render(values, { range = null, onCell = null, marks = {}, grey = false } = {}) {
     this.values = values;
     this.onCell = onCell;
     this.h = values.length;
     this.w = values[0].length;
     const flat = values.flat();
-    const r = range ?? maxAbs(Float64Array.from(flat));
+    const r = grey ? null : range ?? maxAbs(Float64Array.from(flat));
     this.container.dataset.shape = `${this.h}x${this.w}`;
     this.container.dataset.sum = flat.reduce((a, b) => a + b, 0).toFixed(6);
+    this.container.dataset.scale = grey ? "grey" : "signed";
     this.container.replaceChildren();
     this.marked = [];
     if (this.h <= NUMBERS_UP_TO && this.w <= NUMBERS_UP_TO) this.#renderTable(values, r, Boolean(onCell));
     else this.#renderCanvas(flat, r, Boolean(onCell));
-    this.container.append(legend("signed", r));
+    this.container.append(grey ? legend("input") : legend("signed", r));
     this.base = marks;
     this.mark({});
   }
 
-  /** A small map: a table of coloured cells with their numbers. */
+  /** A small map: a table of coloured cells with their numbers (r null: grey input pixels). */
   #renderTable(values, r, focusable) {
     const table = document.createElement("table");
     table.className = "lab-grid";
@@ -61,7 +66,8 @@ export class MapView {
       for (let x = 0; x < this.w; x++) {
         const td = document.createElement("td");
         const v = values[y][x];
-        td.style.background = rgbCss(diverging(v, r));
+        td.style.background = rgbCss(r === null ? greyscale(v) : diverging(v, r));
+        if (r === null && v < 0.5) td.style.color = "#fff";
         td.textContent = compact(v);
         Object.assign(td.dataset, { y, x, value: v });
         if (focusable) td.tabIndex = 0;
@@ -73,7 +79,7 @@ export class MapView {
     this.container.append(table);
   }
 
-  /** A large map: a canvas heatmap, one pixel per cell, scaled up to about 196 CSS px. */
+  /** A large map: a canvas heatmap, one pixel per cell, scaled up to about 196 CSS px (r null: grey). */
   #renderCanvas(flat, r, focusable) {
     this.cells = null;
     const canvas = document.createElement("canvas");

@@ -1,0 +1,56 @@
+// The lab's API v2 client: presets, the convolution chain, softmax and losses, and the live network's layers.
+const V2 = "/api/v2";
+
+class LabApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call(path, { params = {}, body = null } = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined));
+  const text = query.toString();
+  const options = body === null ? {} : {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  };
+  const response = await fetch(`${V2}${path}${text ? `?${text}` : ""}`, options);
+  if (!response.ok) {
+    const answer = await response.json().catch(() => null);
+    const err = answer && answer.error ? answer.error : { code: "http_error", message: response.statusText };
+    throw new LabApiError(response.status, err.code, err.message);
+  }
+  return response.json();
+}
+
+export const getPresets = () => call("/lab/presets");
+export const convolve = (body) => call("/lab/convolve", { body });
+export const softmax = (scores, label) => call("/lab/softmax", { body: { scores, label } });
+export const getModels = () => call("/models");
+export const getModelInfo = (model) => call("/model", { params: { model } });
+/** One conv or pool layer of a served model on an input ({pixels} | {image} | {input_id}), with what-if settings. */
+export const liveLayer = (model, body) => call("/lab/layer", { params: { model }, body });
+
+async function v1(path, options = {}) {
+  const response = await fetch(`/api/v1${path}`, options);
+  if (!response.ok) {
+    const answer = await response.json().catch(() => null);
+    throw new LabApiError(response.status, answer?.error?.code ?? "http_error", answer?.error?.message ?? "");
+  }
+  return response.json();
+}
+
+/** A gallery digit of the default model's MNIST test samples: {id, label, pixels}. */
+export async function sampleDigit() {
+  const { samples } = await v1("/samples?include_pixels=true");
+  return samples[0];
+}
+
+/** A drawing (PNG blob) prepared as an MNIST digit by the server: the 28×28 pixels it would feed a LeNet. */
+export async function prepareDigit(blob) {
+  const r = await v1("/predict?layers=&steps=false", {
+    method: "POST", headers: { "content-type": blob.type || "image/png" }, body: blob,
+  });
+  return r.input;
+}

@@ -48,6 +48,9 @@ def host_name(value: str) -> str:
     return name.rstrip(".") if colon and port.isdigit() and ":" not in name else value.rstrip(".")
 
 
+# Query parameters that are lists by design in API v2 (`layers` may repeat); every other repeat is a 422.
+MULTI_VALUED = frozenset({"layers"})
+
 # Refusals are never framed: they carry the default (strictest) security headers.
 ERROR_HEADERS = headers()
 
@@ -185,7 +188,8 @@ class Guard:
         query: bytes = scope.get("query_string", b"")
         if b"&" in query:
             names = [unquote_plus(p.split(b"=", 1)[0].decode("latin-1")) for p in query.split(b"&") if p]
-            repeated = sorted({n for n in names if names.count(n) > 1})
+            lists = MULTI_VALUED if scope.get("path", "").startswith("/api/v2/") else frozenset()
+            repeated = sorted({n for n in names if names.count(n) > 1 and n not in lists})
             if repeated:
                 return 422, "repeated_parameter", f"Query parameter(s) given more than once: {', '.join(repeated)}."
         return None

@@ -22,6 +22,15 @@ OPERATIONS = {
     ("/api/v1/lab/presets", "get"): ("labPresets", "Lab: classic kernels and worked examples"),
     ("/api/v1/lab/convolve", "post"): ("labConvolve", "Lab: convolve, activate, pool and flatten one channel"),
     ("/api/v1/lab/softmax", "post"): ("labSoftmax", "Lab: softmax, cross-entropy and MSE of some scores"),
+    ("/api/v2/models", "get"): ("listModelsV2", "List every model this server looks inside (any CNN)"),
+    ("/api/v2/model", "get"): ("getModelV2", "Describe a model's graph: layers, ops, modules, inputs, edges"),
+    ("/api/v2/weights", "get"): ("getLayerWeights", "Get the tensors one layer reads (kernels, bias, statistics)"),
+    ("/api/v2/predict", "post"): ("predictV2", "Run any model; return the prediction, an input id and layers"),
+    ("/api/v2/trace", "post"): ("traceUnitV2", "Explain one unit of any model: field, arithmetic, gradient"),
+    ("/api/v2/lab/presets", "get"): ("labPresetsV2", "Lab: kernels and worked examples, inputs as [C][H][W]"),
+    ("/api/v2/lab/convolve", "post"): ("labConvolveV2", "Lab: channels × kernel, activate, pool, flatten, dropout"),
+    ("/api/v2/lab/softmax", "post"): ("labSoftmaxV2", "Lab: softmax, both losses and both gradients"),
+    ("/api/v2/lab/layer", "post"): ("labLiveLayer", "Lab: a served model's conv or pool layer on its real input"),
 }
 EXAMPLE_SAMPLE = 0  # the first MNIST test digit, a 7
 

@@ -34,7 +34,7 @@ def api(registry: Registry) -> Iterator[TestClient]:
         models.append(from_module(name, net, x, labels=labels, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25)))
     catalog = Catalog.load([], MODELS_DIR, extra=models)
     app = create_app(Settings(log_level="warning", capture_cache_bytes=4 * 1024 * 1024), registry, catalog)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         yield client
 
 

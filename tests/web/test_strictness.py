@@ -44,7 +44,7 @@ def run_alone(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         "/api/v1/model",
         "/api/v1/models",
         "/api/v1/samples/3.png",
-        "/static/js/main.js",
+        "/static/js/visualiser/main.js",
         "/openapi.json",
     ],
 )

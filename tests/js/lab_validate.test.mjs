@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { FIELD_IDS, checkField, checkSettings, requestBody } from "../../static/js/lab/validate.js";
+import { FIELD_IDS, checkField, checkKernelCell, checkLive, checkSettings, requestBody } from "../../static/js/lab/validate.js";
 
 const OK = {
   bias: "0", stride: "1", "padding-number": "1", dilation: "1", slope: "0.1", "pool-size": "2", "pool-stride": "2",
@@ -75,5 +75,23 @@ describe("the lab's form checks", () => {
     assert.deepEqual(requestBody(avg, [], []).pool,
       { type: "avg", size: 2, stride: 2, padding: 1, mode: "floor", divisor: "padded" });
     assert.equal(requestBody(avg, [], []).padding, "valid");
+  });
+
+  it("checks the live step's channel against the layer and its what-ifs against the server's limits", () => {
+    const own = { "live-channel": "3", "live-stride": "", "live-padding": " ", "live-dilation": "" };
+    assert.deepEqual(checkLive(own, 16), { values: { channel: 3 }, errors: {} });
+    const far = checkLive({ ...own, "live-channel": "9" }, 6);
+    assert.equal(far.errors["live-channel"], "The channel must be a whole number from 0 to 5 (you typed 9).");
+    assert.equal(far.values.channel, undefined); // never moved to 5
+    const whatIf = checkLive({ ...own, "live-stride": "2", "live-padding": "11", "live-dilation": "0" }, 16);
+    assert.deepEqual(whatIf.values, { channel: 3, stride: 2 });
+    assert.deepEqual(Object.keys(whatIf.errors).sort(), ["live-dilation", "live-padding"]);
+    assert.match(checkLive({ ...own, "live-channel": "" }, 16).errors["live-channel"], /^The channel must be/);
+  });
+
+  it("checks a kernel cell with the server's number limits instead of keeping its old value", () => {
+    assert.deepEqual(checkKernelCell("-0.5"), { value: -0.5 });
+    assert.equal(checkKernelCell("").error, "A kernel value must be a number from -1,000,000 to 1,000,000.");
+    assert.match(checkKernelCell("2e6").error, /you typed 2e6/);
   });
 });

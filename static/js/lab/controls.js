@@ -4,8 +4,8 @@ import { $ } from "../shared/dom.js";
 import { FIELD_IDS, checkSettings, requestBody } from "./validate.js";
 
 /** Show each field's problem next to it (and tell assistive technology), or clear it. */
-export function showFieldErrors(errors) {
-  for (const id of FIELD_IDS) {
+export function showFieldErrors(errors, ids = FIELD_IDS) {
+  for (const id of ids) {
     const input = $(id);
     let note = document.getElementById(`${id}-error`);
     if (!note) {

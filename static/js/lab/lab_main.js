@@ -60,9 +60,10 @@ class Lab {
     this.timer = setTimeout(async () => {
       this.editor.setChannels(this.image.length);
       const { body, errors } = readSettings(this.image, this.editor.values);
-      if (errors) {
+      const problems = [...Object.values(errors ?? {}), this.editor.problem].filter(Boolean);
+      if (problems.length) {
         this.chain.clear();
-        status(`Nothing computed: ${Object.values(errors).join(" ")}`);
+        status(`Nothing computed: ${problems.join(" ")}`);
         return;
       }
       try {

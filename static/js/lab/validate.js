@@ -25,6 +25,14 @@ export const CHOICES = {
   "pool-divisor": { label: "The average's divisor", options: ["covered", "padded", "window"] },
 };
 
+/** The live step's number fields (blank what-ifs mean the layer's own setting): the limits of LayerRequest. */
+export const LIVE_FIELDS = {
+  "live-channel": { label: "The channel", whole: true, min: 0, max: 100_000 },
+  "live-stride": { label: "The stride", whole: true, min: 1, max: 8 },
+  "live-padding": { label: "The padding", whole: true, min: 0, max: 10 },
+  "live-dilation": { label: "The dilation", whole: true, min: 1, max: 5 },
+};
+
 /** Every field the form is checked on, numbers and choices. */
 export const FIELD_IDS = [...Object.keys(FIELDS), ...Object.keys(CHOICES)];
 
@@ -36,7 +44,16 @@ export function checkField(id, text) {
     const c = CHOICES[id];
     return c.options.includes(text) ? { value: text } : { error: `${c.label} must be one of ${c.options.join(", ")}.` };
   }
-  const f = FIELDS[id];
+  return checkNumber(FIELDS[id] ?? LIVE_FIELDS[id], text);
+}
+
+/** A kernel cell's value (the server's Number: −1,000,000 to 1,000,000), or a sentence saying what is wrong. */
+export function checkKernelCell(text) {
+  return checkNumber({ label: "A kernel value", whole: false, min: -1e6, max: 1e6 }, text);
+}
+
+/** A number field's value, or a sentence saying what is wrong with it. */
+function checkNumber(f, text) {
   const want = `${f.whole ? "a whole number" : "a number"} from ${show(f.min)} to ${show(f.max)}`;
   const typed = String(text ?? "").trim();
   const value = Number(typed);
@@ -99,4 +116,24 @@ export function requestBody(v, image, kernel) {
     dropout: v["dropout-p"],
     seed: v["dropout-seed"],
   };
+}
+
+/**
+ * The live step's channel and what-ifs from the fields' text ({id: text} for every id of LIVE_FIELDS), for a layer
+ * with `channels` channels: {values: {channel, stride?, padding?, dilation?}, errors: {id: sentence}}. A blank
+ * what-if is the layer's own setting (left out); the channel must exist in the layer, never silently moved into it.
+ */
+export function checkLive(text, channels) {
+  const values = {};
+  const errors = {};
+  for (const [id, field] of Object.entries(LIVE_FIELDS)) {
+    const key = id.slice("live-".length);
+    const blank = String(text[id] ?? "").trim() === "";
+    if (blank && key !== "channel") continue;
+    const f = key === "channel" ? { ...field, max: Math.min(field.max, channels - 1) } : field;
+    const r = checkNumber(f, text[id]);
+    if ("error" in r) errors[id] = r.error;
+    else values[key] = r.value;
+  }
+  return { values, errors };
 }

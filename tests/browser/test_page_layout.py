@@ -271,6 +271,27 @@ def test_8_lab_checks_the_form_and_never_keeps_a_stale_result(browser, server: s
         expect(note).to_have_text("")
 
 
+def test_8_lab_live_step_and_kernel_cells_are_checked_too(browser, server: str) -> None:
+    with open_page(browser, server + "/lab?model=lenet&layer=conv1&channel=9") as (pg, _):
+        note = pg.locator("#live-channel-error")
+        expect(note).to_have_text("The channel must be a whole number from 0 to 5 (you typed 9).")
+        expect(pg.locator("[data-testid=live-channel]")).to_have_value("9")  # never moved to 5
+        expect(pg.locator("[data-testid=live-feature]")).to_be_empty()
+        pg.fill("[data-testid=live-channel]", "2")
+        expect(pg.locator("[data-testid=live-result]")).to_have_attribute("data-channel", "2")
+        expect(note).to_have_text("")
+        feature = pg.locator("[data-testid=lab-feature-map]")
+        expect(feature).to_have_attribute("data-shape", re.compile(r"^\d+x\d+$"))
+        cell = pg.locator("#kernel-editor input").first
+        cell.fill("")
+        expect(pg.locator("#kernel-editor-error")).to_have_text(re.compile(r"^A kernel value must be a number"))
+        assert cell.get_attribute("aria-invalid") == "true"
+        expect(feature).not_to_have_attribute("data-shape", re.compile("."))
+        cell.fill("0.5")
+        expect(feature).to_have_attribute("data-shape", re.compile(r"^\d+x\d+$"))
+        expect(pg.locator("#kernel-editor-error")).to_have_text("")
+
+
 def test_9_live_updates_weigh_at_most_30_kb(page) -> None:
     pg, _ = page
     sizes: list[int] = []

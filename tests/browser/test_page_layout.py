@@ -271,6 +271,27 @@ def test_8_lab_checks_the_form_and_never_keeps_a_stale_result(browser, server: s
         expect(note).to_have_text("")
 
 
+def test_8_lab_live_step_and_kernel_cells_are_checked_too(browser, server: str) -> None:
+    with open_page(browser, server + "/lab?model=lenet&layer=conv1&channel=9") as (pg, _):
+        note = pg.locator("#live-channel-error")
+        expect(note).to_have_text("The channel must be a whole number from 0 to 5 (you typed 9).")
+        expect(pg.locator("[data-testid=live-channel]")).to_have_value("9")  # never moved to 5
+        expect(pg.locator("[data-testid=live-feature]")).to_be_empty()
+        pg.fill("[data-testid=live-channel]", "2")
+        expect(pg.locator("[data-testid=live-result]")).to_have_attribute("data-channel", "2")
+        expect(note).to_have_text("")
+        feature = pg.locator("[data-testid=lab-feature-map]")
+        expect(feature).to_have_attribute("data-shape", re.compile(r"^\d+x\d+$"))
+        cell = pg.locator("#kernel-editor input").first
+        cell.fill("")
+        expect(pg.locator("#kernel-editor-error")).to_have_text(re.compile(r"^A kernel value must be a number"))
+        assert cell.get_attribute("aria-invalid") == "true"
+        expect(feature).not_to_have_attribute("data-shape", re.compile("."))
+        cell.fill("0.5")
+        expect(feature).to_have_attribute("data-shape", re.compile(r"^\d+x\d+$"))
+        expect(pg.locator("#kernel-editor-error")).to_have_text("")
+
+
 def test_9_live_updates_weigh_at_most_30_kb(page) -> None:
     pg, _ = page
     sizes: list[int] = []
@@ -295,3 +316,49 @@ def test_9_the_manuals_try_it_out_succeeds(browser, server: str) -> None:
         execute.click()
         status = op.locator(".live-responses-table .response .response-col_status").first
         expect(status).to_have_text(re.compile(r"^\s*200"), timeout=30_000)
+
+
+def click_unit(pg, layer: str, y: int, x: int, channel: int | None = None) -> None:
+    """Click (select) unit [y, x] of a layer's map (or of one channel's map)."""
+    which = f'[data-channel="{channel}"]' if channel is not None else ""
+    canvas = pg.locator(f'canvas[data-layer="{layer}"]{which}')
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    rows, cols = int(canvas.get_attribute("data-rows")), int(canvas.get_attribute("data-cols"))
+    canvas.click(position={"x": (x + 0.5) * box["width"] / cols, "y": (y + 0.5) * box["height"] / rows})
+
+
+def test_10_a_conv_units_detail_opens_its_map_in_the_lab(page) -> None:
+    pg, _ = page
+    stroke(pg, SEVEN)
+    wait_prediction(pg, "7")
+    click_unit(pg, "conv2", 4, 5, channel=3)
+    expect(pg.locator("[data-testid=detail] h3")).to_have_text(re.compile(r"^conv2\[3, 4, 5\]"), timeout=15_000)
+    link = pg.locator("[data-testid=detail] [data-testid=open-in-lab]")
+    href = link.get_attribute("href")
+    assert href.startswith("/lab?model=") and "&layer=conv2&channel=3" in href, href
+    link.click()
+    pg.wait_for_url(re.compile(r"/lab\?model=.+&layer=conv2&channel=3"))
+    pg.wait_for_selector("body[data-ready=true]")
+    expect(pg.locator("[data-testid=live-layer]")).to_have_value("conv2")
+    expect(pg.locator("[data-testid=live-channel]")).to_have_value("3")
+    result = pg.locator("[data-testid=live-result]")
+    expect(result).to_have_attribute("data-layer", "conv2", timeout=15_000)
+    expect(result).to_have_attribute("data-channel", "3")
+
+
+def test_10_a_softmax_units_arithmetic_lists_all_ten_logits(page) -> None:
+    pg, _ = page
+    stroke(pg, SEVEN)
+    wait_prediction(pg, "7")
+    click_unit(pg, "softmax", 0, 7)
+    detail = pg.locator("[data-testid=detail]")
+    expect(detail.locator("h3")).to_have_text(re.compile(r"^softmax\[7\]"), timeout=15_000)
+    expression = detail.locator("[data-role=expression]").text_content()
+    assert expression.startswith("p(7) = exp(z7 − "), expression
+    denominator = re.search(r"= [^=]+ / \(([^)]+)\)", expression)
+    assert denominator, expression
+    assert len(denominator.group(1).split(" + ")) == 10, expression
+    expect(detail.locator("[data-role=logit-row]")).to_have_count(10)
+    assert detail.locator("[data-testid=open-in-lab]").count() == 0
+    assert "≈ 4.6." not in detail.text_content()

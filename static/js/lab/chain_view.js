@@ -2,6 +2,7 @@
 // the four activations side by side, pooling with both size formulas, flattening, dropout) and explain the cell
 // under the pointer.
 import { $ } from "../shared/dom.js";
+import { esc } from "../shared/escape.js";
 import { LAB_ACTIVATIONS } from "../shared/layers.js";
 import { ChannelStrip } from "./channels.js";
 import { activationCaption, dropoutHtml, flatHtml, outputSizeHtml, poolCaption, poolSizeHtml } from "./describe.js";
@@ -43,6 +44,22 @@ export class ChainView {
     this.#pooled(result.pooled);
     $("flat").innerHTML = flatHtml(result.flattened);
     $("dropout").innerHTML = dropoutHtml(result.dropout);
+  }
+
+  /** Nothing stale after an error: every map, formula, caption, the flattened list and the cell's arithmetic go. */
+  clear(message = "Fix the setting marked above to see the maps again.") {
+    this.result = null;
+    for (const view of [...Object.values(this.maps), ...Object.values(this.side)]) {
+      Object.assign(view, { values: null, onCell: null });
+      const el = view.container;
+      el.replaceChildren();
+      for (const key of ["shape", "sum", "scale"]) delete el.dataset[key];
+    }
+    this.strip.clear();
+    for (const id of ["output-size", "pool-formula", "pool-caption"]) $(id).textContent = "";
+    $("flat").replaceChildren();
+    $("dropout").replaceChildren();
+    $("lab-detail").innerHTML = `<p class="muted">${esc(message)}</p>`;
   }
 
   #channels(result, grey) {

@@ -1,37 +1,38 @@
-// The lab's form: read the settings for /api/v2/lab/convolve, load a worked example, show only the inputs that apply.
+// The lab's form: check and read the settings for /api/v2/lab/convolve, load a worked example, show only the
+// inputs that apply.
 import { $ } from "../shared/dom.js";
+import { FIELD_IDS, checkSettings, requestBody } from "./validate.js";
 
-const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-const num = (id, fallback) => (Number.isFinite(Number($(id).value)) && $(id).value !== "" ? Number($(id).value) : fallback);
-
-/** The pooling settings: type, window, stride, padding, floor or ceil mode, and the average's divisor. */
-export function readPool() {
-  return {
-    type: $("pool-type").value,
-    size: clamp(num("pool-size", 2), 1, 5),
-    stride: clamp(num("pool-stride", 2), 1, 5),
-    padding: clamp(num("pool-padding", 0), 0, 2),
-    mode: $("pool-mode").value,
-    divisor: $("pool-divisor").value,
-  };
+/** Show each field's problem next to it (and tell assistive technology), or clear it. */
+export function showFieldErrors(errors, ids = FIELD_IDS) {
+  for (const id of ids) {
+    const input = $(id);
+    let note = document.getElementById(`${id}-error`);
+    if (!note) {
+      note = document.createElement("span");
+      note.id = `${id}-error`;
+      note.className = "field-error";
+      note.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = errors[id] || "";
+    input.setAttribute("aria-invalid", String(Boolean(errors[id])));
+    if (errors[id]) input.setAttribute("aria-describedby", note.id);
+    else input.removeAttribute("aria-describedby");
+  }
 }
 
-/** The request body for /api/v2/lab/convolve from the form, the input channels and the kernel slices. */
+/**
+ * The request body for /api/v2/lab/convolve from the form, the input channels and the kernel slices: {body} when
+ * every value is one the server accepts, else {errors: {id: sentence}} (shown next to the fields; nothing is
+ * clamped or rounded).
+ */
 export function readSettings(image, kernel) {
-  const mode = $("padding-mode").value;
-  return {
-    input: image,
-    kernel,
-    bias: num("bias", 0),
-    stride: clamp(num("stride", 1), 1, 3),
-    padding: mode === "number" ? clamp(num("padding-number", 0), 0, 5) : mode,
-    dilation: clamp(num("dilation", 1), 1, 3),
-    activation: $("activation").value,
-    slope: clamp(num("slope", 0.01), 0, 1),
-    pool: readPool(),
-    dropout: clamp(num("dropout-p", 0.5), 0, 0.9),
-    seed: clamp(num("dropout-seed", 0), 0, 2 ** 31 - 1),
-  };
+  const text = Object.fromEntries(FIELD_IDS.map((id) => [id, $(id).value]));
+  const { values, errors } = checkSettings(text);
+  showFieldErrors(errors);
+  if (Object.keys(errors).length) return { errors };
+  return { body: requestBody(values, image, kernel) };
 }
 
 /** Set the form to a worked example's settings and say what it teaches. */

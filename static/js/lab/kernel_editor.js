@@ -1,6 +1,7 @@
 // The kernel editor: classic presets, the trained network's own first-layer kernels, and cell-by-cell editing.
 // A kernel has one F × F slice per input channel (a colour input has three); a 2-D preset fills every slice.
 import { esc } from "../shared/escape.js";
+import { checkKernelCell } from "./validate.js";
 
 const copy = (slice) => slice.map((row) => row.slice());
 
@@ -17,8 +18,16 @@ export class KernelEditor {
     Object.assign(this, { select, sizeSelect, grid, onChange });
     this.presets = {};
     this.slices = [[[0, 0, 0], [0, 1, 0], [0, 0, 0]]];
+    this.invalid = new Map(); // "c,y,x" → what is wrong with that cell's text (never silently kept at its old value)
     select.addEventListener("change", () => this.usePreset(select.value));
     sizeSelect.addEventListener("change", () => this.resize(Number(sizeSelect.value)));
+  }
+
+  /** What is wrong with the kernel's cells (a sentence), or "" when every cell holds a number the server accepts. */
+  get problem() {
+    const errors = [...new Set(this.invalid.values())];
+    const n = this.invalid.size;
+    return errors.length ? `${errors.join(" ")} (${n} kernel cell${n > 1 ? "s" : ""} marked.)` : "";
   }
 
   /** The kernel as [C][F][F]. */
@@ -73,16 +82,36 @@ export class KernelEditor {
     const channel = this.slices.length > 1 ? `channel ${c} ` : "";
     input.setAttribute("aria-label", `kernel ${channel}row ${y + 1} column ${x + 1}`);
     input.addEventListener("input", () => {
-      const value = Number(input.value);
-      if (input.value === "" || !Number.isFinite(value)) return;
-      this.slices[c][y][x] = value;
+      const r = checkKernelCell(input.value);
+      input.setAttribute("aria-invalid", String("error" in r));
+      if ("error" in r) this.invalid.set(`${c},${y},${x}`, r.error);
+      else {
+        this.invalid.delete(`${c},${y},${x}`);
+        this.slices[c][y][x] = r.value;
+      }
+      this.#showProblem();
       this.select.value = "custom";
       this.onChange();
     });
     return input;
   }
 
+  /** The kernel's problem next to the editor (role=alert), or nothing. */
+  #showProblem() {
+    let note = document.getElementById("kernel-editor-error");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "kernel-editor-error";
+      note.className = "field-error";
+      note.setAttribute("role", "alert");
+      this.grid.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = this.problem;
+  }
+
   render() {
+    this.invalid.clear(); // every cell is drawn afresh from the slices
+    this.#showProblem();
     const n = this.slices[0].length;
     this.grid.replaceChildren(...this.slices.map((slice, c) => {
       const box = document.createElement("div");

@@ -4,6 +4,7 @@ import { getModel } from "../shared/api.js";
 import { CONFIG } from "../shared/config.js";
 import { $ } from "../shared/dom.js";
 import { DrawPad } from "../shared/draw.js";
+import { friendly } from "../shared/errors.js";
 import { firstOfKind } from "../shared/layers.js";
 import { ChainView } from "./chain_view.js";
 import { applyExample, onSettingsChange, readSettings, showApplicable } from "./controls.js";
@@ -52,18 +53,28 @@ class Lab {
     this.live = new LivePanel({ input: (info) => this.liveInput(info) });
   }
 
+  /** Check the form, then (debounced) compute; an error clears every result, and late answers are dropped. */
   run() {
     clearTimeout(this.timer);
+    const token = ++this.token;
     this.timer = setTimeout(async () => {
-      const token = ++this.token;
+      this.editor.setChannels(this.image.length);
+      const { body, errors } = readSettings(this.image, this.editor.values);
+      const problems = [...Object.values(errors ?? {}), this.editor.problem].filter(Boolean);
+      if (problems.length) {
+        this.chain.clear();
+        status(`Nothing computed: ${problems.join(" ")}`);
+        return;
+      }
       try {
-        this.editor.setChannels(this.image.length);
-        const result = await convolve(readSettings(this.image, this.editor.values));
-        if (token !== this.token) return; // a newer request is on its way
+        const result = await convolve(body);
+        if (token !== this.token) return; // a newer request is on its way (or the form now has a mistake)
         this.chain.show(result);
         status("");
       } catch (err) {
-        status(err.message);
+        if (token !== this.token) return;
+        this.chain.clear("Nothing to show: the lab could not compute this (see the message below).");
+        status(`The lab could not compute this: ${friendly(err)}`);
       }
     }, 30);
   }

@@ -2,12 +2,15 @@
 // real input it receives, every input channel's products and their sum; change stride, padding or dilation (and a
 // pool's floor/ceil mode and divisor) to see what the layer would produce instead. Numbers from /api/v2/lab/layer.
 import { $ } from "../shared/dom.js";
+import { friendly } from "../shared/errors.js";
 import { esc } from "../shared/escape.js";
 import { ChannelStrip } from "./channels.js";
 import { outputSizeHtml, poolSizeHtml } from "./describe.js";
 import { boxMarks, cellMarks, explainPool } from "./explain.js";
 import { getModelInfo, getModels, liveLayer } from "./lab_api.js";
+import { showFieldErrors } from "./controls.js";
 import { MapView } from "./maps.js";
+import { LIVE_FIELDS, checkLive } from "./validate.js";
 
 const OVERRIDES = ["stride", "padding", "dilation", "mode", "divisor"];
 
@@ -98,7 +101,7 @@ export class LivePanel {
   #layerChanged(channel = null) {
     const layer = this.info.layers.find((l) => l.name === $("live-layer").value);
     $("live-channel").max = String(layer.shape[0] - 1);
-    $("live-channel").value = String(Math.min(Number(channel ?? $("live-channel").value) || 0, layer.shape[0] - 1));
+    if (channel !== null) $("live-channel").value = String(channel); // as asked: an error if the layer lacks it
     const pool = layer.kind === "pool";
     $("live-pool-options").hidden = !pool;
     $("live-divisor-box").hidden = !(pool && layer.params.pool_type === "avg");
@@ -126,11 +129,20 @@ export class LivePanel {
 
   async run() {
     const layer = $("live-layer").value;
-    const channel = Number($("live-channel").value) || 0;
-    const whatIf = readWhatIf((key) => $(`live-${key}`).value);
+    const info = this.info.layers.find((l) => l.name === layer);
+    const text = Object.fromEntries(Object.keys(LIVE_FIELDS).map((id) => [id, $(id).value]));
+    const { values, errors } = checkLive(text, info.shape[0]);
+    showFieldErrors(errors, Object.keys(LIVE_FIELDS));
+    const token = ++this.token; // any answer still on its way is now late
+    if (Object.keys(errors).length) {
+      this.clear();
+      $("live-status").textContent = `Nothing computed: ${Object.values(errors).join(" ")}`;
+      return;
+    }
+    const { channel } = values;
+    const whatIf = readWhatIf((key) => (["mode", "divisor"].includes(key) ? $(`live-${key}`).value : values[key]));
     const source = this.input(this.info);
     const body = { ...(this.inputId ? { input_id: this.inputId } : source.body), layer, channel, ...whatIf };
-    const token = ++this.token;
     try {
       const r = await liveLayer(this.info.name, body);
       if (token !== this.token) return; // a newer request is on its way: never show an older answer over it
@@ -145,8 +157,26 @@ export class LivePanel {
         this.inputId = null;
         return this.run();
       }
-      $("live-status").textContent = err.message;
+      if (token !== this.token) return;
+      this.clear();
+      $("live-status").textContent = `The lab could not compute this: ${friendly(err)}`;
     }
+  }
+
+  /** Nothing stale after an error: the maps, sizes, sums and the cell's arithmetic of the last answer go. */
+  clear() {
+    const root = $("live-result");
+    for (const key of ["layer", "channel", "asNetwork"]) delete root.dataset[key];
+    for (const view of [this.feature, this.network, this.pooledInput]) {
+      Object.assign(view, { values: null, onCell: null });
+      view.container.replaceChildren();
+      for (const key of ["shape", "sum", "scale"]) delete view.container.dataset[key];
+    }
+    this.strip.clear();
+    for (const id of ["live-settings", "live-size", "live-sum-note", "live-match", "live-source"]) {
+      $(id).textContent = "";
+    }
+    $("live-detail").innerHTML = '<p class="muted">Fix the setting marked above to see the layer again.</p>';
   }
 
   show(r) {

@@ -7,6 +7,22 @@ import { paintMap } from "../shared/heatmap.js";
 
 const NUMBERS_UP_TO = 12; // maps up to 12×12 show their numbers
 
+/** WCAG relative luminance of an RGB triple (0…255 channels). */
+function luminance(rgb) {
+  const [r, g, b] = rgb.map((c) => {
+    const s = (c | 0) / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** The cell's text colour: black or white, whichever contrasts more with its background (WCAG AA). */
+export function textOn(rgb) {
+  const l = luminance(rgb);
+  const dark = (l + 0.05) / 0.05; // against black
+  return dark >= 1.05 / (l + 0.05) ? "#000" : "#fff";
+}
+
 /** One map on the page: render() draws values, mark() outlines cells in place (hovering never re-renders). */
 export class MapView {
   constructor(container) {
@@ -66,8 +82,9 @@ export class MapView {
       for (let x = 0; x < this.w; x++) {
         const td = document.createElement("td");
         const v = values[y][x];
-        td.style.background = rgbCss(r === null ? greyscale(v) : diverging(v, r));
-        if (r === null && v < 0.5) td.style.color = "#fff";
+        const bg = r === null ? greyscale(v) : diverging(v, r);
+        td.style.background = rgbCss(bg);
+        td.style.color = textOn(bg);
         td.textContent = compact(v);
         Object.assign(td.dataset, { y, x, value: v });
         if (focusable) td.tabIndex = 0;

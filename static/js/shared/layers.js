@@ -3,12 +3,13 @@
 /** One sentence per layer kind, shown under each layer of the visualiser. */
 export const LAYER_NOTES = {
   input: "The 28×28 image the network is given: one number per pixel, 0 (black) to 1 (white).",
-  conv: "Convolution: each map slides one small learned kernel over the layer below, multiplying and adding.",
+  conv: "Convolution: each map slides one small learned kernel over every map of the previous layer (drawn above), "
+    + "multiplying and adding.",
   relu: "ReLU keeps positive values and turns negative ones into 0.",
   tanh: "tanh squashes every value into −1…1.",
   pool: "Pooling shrinks each map, keeping the largest (max) or the mean (avg) of each window.",
   flatten: "Flatten lays the pooled maps out as one long vector (channel by channel, row by row).",
-  linear: "Fully connected: every unit is a weighted sum of all units below, plus a bias.",
+  linear: "Fully connected: every unit is a weighted sum of all units of the previous layer (drawn above), plus a bias.",
   softmax: "Softmax turns the 10 scores (logits) into probabilities that add up to 1.",
 };
 

@@ -90,20 +90,35 @@ function linear(t, next) {
 function softmax(t, label) {
   const c = t.computation;
   const i = t.index[0];
-  const probs = c.exponentials.map((e) => e / c.sum);
-  const rows = c.logits.map((l, d) => `<tr class="${d === i ? "sel" : ""}"><td>${d}</td><td>${f(l)}</td>
-      <td>${f(c.exponentials[d], 4)}</td><td>${f(probs[d], 4)}</td></tr>`).join("");
-  const loss = -Math.log(Math.max(probs[label], 1e-45));
+  const probs = c.probabilities ?? c.exponentials.map((e) => e / c.sum);
+  const slopes = c.derivatives ?? null;
+  const rows = c.logits.map((l, d) => `<tr class="${d === i ? "sel" : ""}" data-role="logit-row"><td>${d}</td>
+      <td data-value="${esc(l)}">${f(l)}</td><td>${f(c.exponentials[d], 4)}</td><td>${f(probs[d], 4)}</td>${
+  slopes ? `<td class="${sign(slopes[d])}">${f(slopes[d], 4)}</td>` : ""}</tr>`).join("");
+  // −ln p(label) from the logits themselves (log-softmax), so a vanishing probability is never cut off at a floor.
+  const loss = Math.log(c.sum) - (c.logits[label] - c.shift);
   const options = Array.from({ length: 10 }, (_, d) => `<option ${d === label ? "selected" : ""}>${d}</option>`).join("");
-  return `<p class="explain">Softmax: exponentiate each logit (after subtracting the largest, ${f(c.shift)}, which
-      changes nothing but keeps the numbers finite) and divide by the sum.</p>
-    <table class="contrib"><thead><tr><th>digit</th><th>logit</th><th>e^(logit − max)</th><th>probability</th></tr>
-      </thead><tbody>${rows}</tbody></table>
+  const expression = c.expression ? `<p class="eq" data-role="expression">${esc(c.expression)}</p>` : "";
+  return `<p class="explain">Softmax: exponentiate every logit (after subtracting the largest, ${f(c.shift)}, which
+      changes nothing but keeps the numbers finite) and divide by the sum of all ${esc(c.logits.length)}.</p>
+    ${expression}
+    <table class="contrib"><thead><tr><th>digit</th><th>logit</th><th>e^(logit − max)</th><th>probability</th>${
+  slopes ? `<th>∂p(${esc(i)})/∂logit</th>` : ""}</tr></thead><tbody>${rows}</tbody></table>
     <p class="eq">Σ = ${num(c.sum, 4, "exp-sum")}; p(${esc(i)}) = ${f(c.exponentials[i], 4)} / ${f(c.sum, 4)}
       = ${num(c.probability, 4, "sum")}</p>
     <p class="eq"><label>If the true digit is <select data-role="label">${options}</select></label>
       the cross-entropy loss is −ln p(${esc(label)}) = ${num(loss, 4, "loss")}</p>
-    <p class="muted">A confident wrong answer (small p for the true digit) costs a lot: −ln 0.01 ≈ 4.6.</p>`;
+    <p class="muted">Cross-entropy has no ceiling: a true digit given p = 0.01 costs −ln 0.01 ≈ 4.6, p = 0.000001 costs
+      ≈ 13.8, and the cost keeps growing as p goes to 0.</p>`;
+}
+
+/** A conv or pool unit's map, opened in the lab's live step (?model=&layer=&channel=). */
+function labLink(t) {
+  if (t.kind !== "conv" && t.kind !== "pool") return "";
+  const query = new URLSearchParams({ model: t.model ?? "", layer: t.layer, channel: String(t.index[0]) });
+  return `<p><a data-testid="open-in-lab" href="${esc(`/lab?${query}`)}">Open ${esc(t.layer)} channel ${
+    esc(t.index[0])} in the lab</a>: its kernel over every input channel, cell by cell, with what-if stride, padding
+    and dilation.</p>`;
 }
 
 const BODIES = {
@@ -129,7 +144,7 @@ export function renderDetail(panel, t, { next = null, label = null, onLabel = nu
   panel.innerHTML = `<h3 class="unit">${esc(unitName(t))} = <span data-role="value" data-value="${esc(t.value)}">${
     f(t.value, 4)}</span></h3>
     <p class="muted">Sees input pixels x ${range(box, 0, 2)}, y ${range(box, 1, 3)}. The overlay on the input shows
-      how much each pixel moves this unit (its gradient).</p>${body ? body(t, { next, label }) : ""}`;
+      how much each pixel moves this unit (its gradient).</p>${body ? body(t, { next, label }) : ""}${labLink(t)}`;
   const select = panel.querySelector('select[data-role="label"]');
   if (select && onLabel) select.addEventListener("change", () => onLabel(Number(select.value)));
 }

@@ -28,7 +28,7 @@ def api(registry: Registry) -> Iterator[TestClient]:
     net, x = nets.build("colour_lenet")
     catalog = Catalog.load([], MODELS_DIR, extra=[from_module("colour_lenet", net, x)])
     app = create_app(Settings(log_level="warning", capture_cache_bytes=4 * 1024 * 1024), registry, catalog)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         yield client
 
 

@@ -2,13 +2,13 @@
 // Every value from the server goes through esc() (or fixed(), which prints numbers only) before it reaches HTML.
 import { esc } from "../shared/escape.js";
 import { fixed as f } from "../shared/format.js";
+import { boxText, fromInclusive } from "../shared/box.js";
 import { cellBox } from "../shared/geometry.js";
 import { ACTIVATIONS } from "../shared/layers.js";
 
 const num = (x, d = 3, role = "") =>
   `<span class="num"${role ? ` data-role="${role}"` : ""} data-value="${esc(x)}">${f(x, d)}</span>`;
 const sign = (x) => (x > 0 ? "pos" : x < 0 ? "neg" : "");
-const range = (w, a, b) => `${esc(w[a])}…${esc(w[b])}`;
 
 function grid(values, { cls = "", winner = null, d = 2 } = {}) {
   const rows = values.map((row, y) => `<tr>${row.map((v, x) => {
@@ -39,7 +39,7 @@ function conv(t, next) {
         <span class="op">Σ</span>${num(c.channel_sums[k], 3, "channel-sum")}
       </div>
     </div>`).join("");
-  const window = `window x ${range(c.window, 0, 2)}, y ${range(c.window, 1, 3)} of ${esc(c.source)}` +
+  const window = `window at ${boxText(fromInclusive(c.window))} of ${esc(c.source)}` +
     (c.window[0] < 0 || c.window[1] < 0 ? " (cells outside the map are zero padding)" : "");
   const n = c.patch.length;
   return `<p class="explain">Slide the ${c.kernel[0].length}×${c.kernel[0].length} kernel over the ${window}.
@@ -54,7 +54,7 @@ function pool(t) {
   const type = esc(c.pool_type);
   const what = c.pool_type === "max" ? "the largest value (marked) wins" : "the mean of the window";
   return `<p class="explain">${type} pooling over a ${c.values.length}×${c.values.length} window of
-      ${esc(c.source)} channel ${esc(c.channel)} (x ${range(c.window, 0, 2)}, y ${range(c.window, 1, 3)}):
+      ${esc(c.source)} channel ${esc(c.channel)} (${boxText(fromInclusive(c.window))}):
       ${what}.</p>${grid(c.values, { winner: c.winner, d: 3 })}
     <p class="eq">${type} = ${num(c.result, 4, "sum")}</p>`;
 }
@@ -143,7 +143,7 @@ export function renderDetail(panel, t, { next = null, label = null, onLabel = nu
   const box = t.receptive_field.length ? t.receptive_field.at(-1).box : cellBox(t.index);
   panel.innerHTML = `<h3 class="unit">${esc(unitName(t))} = <span data-role="value" data-value="${esc(t.value)}">${
     f(t.value, 4)}</span></h3>
-    <p class="muted">Sees input pixels x ${range(box, 0, 2)}, y ${range(box, 1, 3)}. The overlay on the input shows
+    <p class="muted">Sees input pixels at ${boxText(fromInclusive(box))}. The overlay on the input shows
       how much each pixel moves this unit (its gradient).</p>${body ? body(t, { next, label }) : ""}${labLink(t)}`;
   const select = panel.querySelector('select[data-role="label"]');
   if (select && onLabel) select.addEventListener("change", () => onLabel(Number(select.value)));

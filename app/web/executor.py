@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import ctypes
+import ctypes.util
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -12,6 +15,17 @@ from typing import TypeVar
 from app.web.errors import ApiError
 
 T = TypeVar("T")
+# A job this long decoded a large image or ran a big model: hand the freed heap back to the system afterwards, or
+# glibc keeps it and a long-running worker's memory grows in steps with each costly upload.
+TRIM_AFTER_SECONDS = 0.05
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
+
+
+def release_free_memory() -> None:
+    """glibc's malloc_trim(0): return free heap pages of every arena to the system (a no-op elsewhere)."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 class Executor:
@@ -52,6 +66,8 @@ class Executor:
                 return fn(*args)
             finally:
                 took[0] = time.perf_counter() - started
+                if took[0] > TRIM_AFTER_SECONDS:
+                    release_free_memory()
 
         def finished(_: concurrent.futures.Future[T]) -> None:
             # The slot is freed when the thread is done, not when the awaiting request gives up (a cancelled request

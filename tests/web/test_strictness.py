@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -227,3 +228,18 @@ def test_decoding_budget_comes_from_settings(registry: Registry) -> None:
     with TestClient(app, base_url="http://localhost") as c:
         r = c.post("/api/v1/predict", files={"image": ("a.png", png(draw_digit("7", size=400)), "image/png")})
     assert r.status_code == 413 and "100000" in r.json()["error"]["message"]
+
+
+def test_a_long_job_hands_freed_memory_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.web import executor as module
+
+    trims: list[int] = []
+    monkeypatch.setattr(module, "release_free_memory", lambda: trims.append(1))
+    executor = Executor(threads=1, queue=1)
+
+    async def scenario() -> list[object]:
+        return [await executor.run(time.sleep, 0.001), await executor.run(time.sleep, module.TRIM_AFTER_SECONDS * 2)]
+
+    run_alone(scenario)
+    executor.shutdown()
+    assert trims == [1], "a short job leaves the heap alone; a long one trims it once"

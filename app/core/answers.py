@@ -13,9 +13,10 @@ import torch
 
 from app.core.captures import Capture, CaptureCache, input_id
 from app.core.encoding import png_data_url
-from app.core.explain import check_unit, computation, input_gradient
+from app.core.explain import computation, input_gradient
 from app.core.fields import Field, fields
 from app.core.graph import Layer
+from app.core.indexing import check_unit
 from app.core.models import InspectableModel
 from app.core.preprocess import Preprocessed
 

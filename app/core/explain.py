@@ -11,20 +11,6 @@ import torch
 from app.core.graph import CapturedGraph, Layer
 
 
-class UnitError(ValueError):
-    """A unit index that does not address a unit of its layer."""
-
-
-def check_unit(layer: Layer, index: list[int]) -> tuple[int, ...]:
-    """Validate an index against the layer's shape: [c, y, x] on maps, [i] on vectors."""
-    if len(index) != len(layer.shape):
-        raise UnitError(f"layer {layer.name} has shape {list(layer.shape)}: give {len(layer.shape)} indices")
-    for value, limit in zip(index, layer.shape, strict=True):
-        if not 0 <= value < limit:
-            raise UnitError(f"index {index} is outside layer {layer.name} of shape {list(layer.shape)}")
-    return tuple(index)
-
-
 def _window(out: int, stride: int, pad: int, kernel: int, dilation: int) -> list[int]:
     """Input positions of one output cell's window along an axis, unclipped (negative or ≥ size: padding)."""
     return [out * stride - pad + j * dilation for j in range(kernel)]

@@ -9,11 +9,12 @@ import numpy as np
 from app.core.architectures import DESCRIPTIONS
 from app.core.capture import as_input, capture
 from app.core.encoding import png_data_url
+from app.core.indexing import check_unit
 from app.core.layers import roles
 from app.core.preprocess import Preprocessed
 from app.core.receptive_field import geometry
 from app.core.registry import LoadedModel
-from app.core.trace import check_unit, trace
+from app.core.trace import trace
 
 
 def summary(lm: LoadedModel, default: bool) -> dict[str, Any]:

@@ -15,18 +15,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from app.core.lab import Activation, LabError, PoolType, activate
 from app.core.lab_sizes import PoolMode, SizeError, conv_size, pool_size
 
-Activation = Literal["none", "relu", "leaky_relu", "tanh", "sigmoid"]
-PoolType = Literal["none", "max", "avg", "sum"]
 # What an average pool divides by: the input cells the window covers, those plus the zero padding it covers
 # (PyTorch's default, count_include_pad=True), or always the full F × F window.
 Divisor = Literal["covered", "padded", "window"]
 SIDE_BY_SIDE: tuple[Activation, ...] = ("relu", "leaky_relu", "tanh", "sigmoid")
-
-
-class ChainError(ValueError):
-    """A lab setting that cannot produce a map (a window larger than the padded input, padding too wide)."""
 
 
 @dataclass(frozen=True)
@@ -59,24 +54,11 @@ def padding_for(padding: int | str, kernel: int, dilation: int = 1) -> int:
     if padding == "same":
         total = dilation * (kernel - 1)
         if total % 2:
-            raise ChainError(f"'same' padding needs an odd kernel; a {kernel}×{kernel} kernel cannot be centred")
+            raise LabError(f"'same' padding needs an odd kernel; a {kernel}×{kernel} kernel cannot be centred")
         return total // 2
     if isinstance(padding, int) and padding >= 0:
         return padding
-    raise ChainError(f"padding must be 'valid', 'same' or a number ≥ 0, not {padding!r}")
-
-
-def activate(x: torch.Tensor, activation: Activation, slope: float) -> torch.Tensor:
-    """Apply one activation function."""
-    if activation == "relu":
-        return F.relu(x)
-    if activation == "leaky_relu":
-        return F.leaky_relu(x, slope)
-    if activation == "tanh":
-        return torch.tanh(x)
-    if activation == "sigmoid":
-        return torch.sigmoid(x)
-    return x
+    raise LabError(f"padding must be 'valid', 'same' or a number ≥ 0, not {padding!r}")
 
 
 def grid(t: torch.Tensor) -> np.ndarray:
@@ -104,14 +86,14 @@ def pool(x: torch.Tensor, spec: PoolSpec) -> dict[str, Any]:
     """Pool one map (H, W) with PyTorch, plus each window's box, its winner [y, x] (max) and its divisor (avg)."""
     h, w = x.shape
     if 2 * spec.padding > spec.size:
-        raise ChainError(f"pooling padding {spec.padding} is more than half the {spec.size}×{spec.size} window")
+        raise LabError(f"pooling padding {spec.padding} is more than half the {spec.size}×{spec.size} window")
     if spec.dilation != 1 and spec.type != "max":
-        raise ChainError("only max pooling can be dilated")
+        raise LabError("only max pooling can be dilated")
     try:
         rows = pool_size(h, spec.size, spec.padding, spec.stride, spec.mode, spec.dilation)
         cols = pool_size(w, spec.size, spec.padding, spec.stride, spec.mode, spec.dilation)
     except SizeError as exc:
-        raise ChainError(str(exc)) from exc
+        raise LabError(str(exc)) from exc
     ceil = spec.mode == "ceil"
     t = x[None, None]
     winners: list[list[int]] | None = None
@@ -207,7 +189,7 @@ def chain(
     x = torch.tensor(image, dtype=torch.float64)  # (C, H, W)
     k = torch.tensor(kernel, dtype=torch.float64)  # (C, F, F)
     if x.dim() != 3 or k.dim() != 3 or k.shape[0] != x.shape[0]:
-        raise ChainError(f"the kernel has {k.shape[0]} channels but the input has {x.shape[0]}")
+        raise LabError(f"the kernel has {k.shape[0]} channels but the input has {x.shape[0]}")
     f = int(k.shape[-1])
     p = padding_for(padding, f, dilation)
     try:
@@ -216,7 +198,7 @@ def chain(
             "cols": conv_size(x.shape[2], f, p, stride, dilation),
         }
     except SizeError as exc:
-        raise ChainError(str(exc)) from exc
+        raise LabError(str(exc)) from exc
     per_channel = conv_channels(x, k, stride, p, dilation)  # (C, h, w)
     feature = per_channel.sum(0) + bias
     activated = activate(feature, activation, slope)

@@ -13,7 +13,8 @@ from typing import Any
 import torch
 
 from app.core.graph import CapturedGraph, Layer
-from app.core.lab_chain import ChainError, Divisor, PoolSpec, conv_channels, grid, pool
+from app.core.lab import LabError
+from app.core.lab_chain import Divisor, PoolSpec, conv_channels, grid, pool
 from app.core.lab_sizes import PoolMode, SizeError, conv_size
 
 SHOWN_CHANNELS = 16  # input channels returned with their maps unless the request asks for others
@@ -54,7 +55,7 @@ def live(
             if layer.kind == "conv"
             else _pool(layer, x, channel, what_if)
         )
-    except (ChainError, SizeError) as exc:
+    except (LabError, SizeError) as exc:
         raise LiveError(str(exc)) from exc
     network = values[layer.name][0][channel].detach().to(torch.float64)
     same = body["settings"] == body["layer_settings"]

@@ -15,21 +15,6 @@ from app.core.receptive_field import regions
 Unit = tuple[int, ...]
 
 
-class UnitError(ValueError):
-    """A unit index that does not address a unit of its layer."""
-
-
-def check_unit(spec: LayerSpec, index: list[int]) -> Unit:
-    """Validate an index against the layer's shape: [c, y, x] for maps, [i] for vectors."""
-    if len(index) != len(spec.shape):
-        form = "[c, y, x]" if spec.spatial else "[i]"
-        raise UnitError(f"layer {spec.name} has shape {list(spec.shape)}: give the unit as {form}")
-    for value, limit, axis in zip(index, spec.shape, "cyx" if spec.spatial else "i", strict=True):
-        if not 0 <= value < limit:
-            raise UnitError(f"layer {spec.name}: {axis}={value} is outside 0..{limit - 1}")
-    return tuple(index)
-
-
 def _window(a: np.ndarray, spec: LayerSpec, y: int, x: int, fill: float) -> tuple[np.ndarray, list[int]]:
     """The kernel-sized window of map a (C, H, W) under output cell (y, x), padded with `fill`."""
     assert spec.kernel is not None and spec.stride is not None and spec.padding is not None

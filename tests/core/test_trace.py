@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from app.core.capture import as_input, capture
+from app.core.indexing import UnitError, check_unit
 from app.core.registry import LoadedModel
 from app.core.samples import pixels
-from app.core.trace import UnitError, check_unit, trace
+from app.core.trace import trace
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from app.web.dependencies import CapturesDep, ExecutorDep, GraphModelDep, Settin
 from app.web.errors import ApiError
 from app.web.inputs import parse, receive
 from app.web.responses import ERRORS, input_body, json_response
-from app.web.routes.v2 import ERRORS_V2, _capture, _layer
+from app.web.routes.v2 import ERRORS_V2, capture_input, graph_layer
 from app.web.schemas.lab import (
     ConvolveRequest,
     ConvolveRequestV2,
@@ -103,7 +103,7 @@ def _convolve_v2(body: ConvolveRequestV2) -> bytes:
             body.dropout,
             body.seed,
         )
-    except lab_chain.ChainError as exc:
+    except lab.LabError as exc:
         raise ApiError(422, "invalid_settings", str(exc)) from exc
     return dumps(result)
 
@@ -129,10 +129,10 @@ async def live_layer(
 
     def work() -> bytes:
         fields, body = parse(received, LayerRequest, settings.limits)
-        layer = _layer(m, body.layer)
+        layer = graph_layer(m, body.layer)
         what_if = lab_live.WhatIf(body.stride, body.padding, body.dilation, body.mode, body.divisor)
         shown = (body.shown[0], body.shown[1]) if body.shown else None
-        key, capture, _ = _capture(m, fields, body, settings.limits, captures)
+        key, capture, _ = capture_input(m, fields, body, settings.limits, captures)
         try:
             result = lab_live.live(m.graph, layer, capture.values, body.channel, what_if, shown)
         except lab_live.LiveError as exc:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from app.core import answers
 from app.core.captures import CaptureCache
 from app.core.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, render
-from app.core.explain import UnitError
+from app.core.indexing import UnitError
 from app.core.models import InspectableModel
 from app.core.preprocess import Limits
 from app.web.dependencies import CacheDep, CapturesDep, CatalogDep, ExecutorDep, GraphModelDep, SettingsDep
@@ -64,7 +64,7 @@ def get_model(m: GraphModelDep, catalog: CatalogDep, cache: CacheDep) -> Respons
 @router.get("/weights", response_model=LayerWeights, responses=ERRORS)
 def get_weights(m: GraphModelDep, layer: Annotated[str, Query(min_length=1, max_length=300)]) -> Response:
     """The tensors one layer reads (a convolution's kernels and bias, a batch norm's statistics)."""
-    found = _layer(m, layer)
+    found = graph_layer(m, layer)
     weights = [
         {
             "name": w.rsplit(".", 1)[-1],
@@ -76,7 +76,7 @@ def get_weights(m: GraphModelDep, layer: Annotated[str, Query(min_length=1, max_
     return json_response({"model": m.name, "layer": layer, "weights": weights})
 
 
-def _layer(m: InspectableModel, name: str) -> Any:
+def graph_layer(m: InspectableModel, name: str) -> Any:
     try:
         return m.graph.layer(name)
     except KeyError:
@@ -92,11 +92,11 @@ def _layer_names(m: InspectableModel, body_layers: list[str] | None, query: list
         wanted = [n.strip() for q in query for n in q.split(",") if n.strip()]
     names = answers.select_layers(m, wanted)
     for name in names:
-        _layer(m, name)
+        graph_layer(m, name)
     return names
 
 
-def _capture(m: InspectableModel, fields: Fields, body: Any, limits: Limits, cache: CaptureCache) -> Any:
+def capture_input(m: InspectableModel, fields: Fields, body: Any, limits: Limits, cache: CaptureCache) -> Any:
     """(input id, capture, preprocessing) for a request's input, or 409 for an input id no longer held."""
     if body.input_id is not None:
         found = cache.get(body.input_id)
@@ -139,7 +139,7 @@ async def predict(
     def work() -> tuple[bytes, str]:
         fields, body = parse(received, PredictRequestV2, settings.limits)
         names = _layer_names(m, body.layers, layers)
-        key, capture, pre = _capture(m, fields, body, settings.limits, captures)
+        key, capture, pre = capture_input(m, fields, body, settings.limits, captures)
         return render(answers.predict(m, pre, key, capture, names, span, steps), encoding)  # type: ignore[arg-type]
 
     content, media_type = await executor.run(work)
@@ -162,8 +162,8 @@ async def trace(
 
     def work() -> bytes:
         fields, body = parse(received, TraceRequestV2, settings.limits)
-        _layer(m, body.layer)
-        key, capture, _ = _capture(m, fields, body, settings.limits, captures)
+        graph_layer(m, body.layer)
+        key, capture, _ = capture_input(m, fields, body, settings.limits, captures)
         try:
             return dumps(answers.trace(m, key, capture, body.layer, body.index, body.top, body.mask))
         except UnitError as exc:

@@ -13,8 +13,8 @@ from PIL import Image
 from app import __version__
 from app.core import inspection, samples
 from app.core.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, png_bytes, render
+from app.core.indexing import UnitError
 from app.core.registry import LoadedModel
-from app.core.trace import UnitError
 from app.web.dependencies import CacheDep, ExecutorDep, ModelDep, RegistryDep, SettingsDep
 from app.web.errors import ApiError
 from app.web.inputs import parse, receive, to_input

@@ -14,7 +14,8 @@ head but costs throughput on the happy path (see the README's reliability sectio
   worker gets its share back within seconds, whether clients send many requests or few);
 * a connection whose response is complete while its client is still sending a body nobody will read is closed;
 * a drain that drops nothing: on shutdown an idle connection stays open briefly, so a request already on its way is
-  answered (with `Connection: close`) instead of meeting a closed socket, and a head still arriving is let in.
+  answered (with `Connection: close`) instead of meeting a closed socket, and a head still arriving is let in; a
+  response whose head already promised keep-alive is followed by the same short linger, not by a close.
 
 The body's deadline and size are enforced in app.web.guard, where the request id is known.
 """
@@ -140,8 +141,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def shutdown(self) -> None:
         self.draining = True
+        # From now on every idle spell lasts at most the linger, including the one after a response in flight.
+        self.timeout_keep_alive = min(self.timeout_keep_alive, DRAIN_LINGER)  # type: ignore[assignment]
         if self.cycle is not None and not self.cycle.response_complete:
-            self.cycle.keep_alive = False
+            if not self.cycle.response_started:
+                self.cycle.keep_alive = False  # its head, not yet written, will say Connection: close
+            # Otherwise the head already went out without `Connection: close`, so the client may reuse the connection
+            # the moment the body ends: closing right then would meet its next request. The connection lingers instead
+            # (on_response_complete arms the shortened idle timer) and that request is answered with Connection: close.
         elif self.in_head:
             # A request is arriving: let it in (answered with Connection: close), but not past the drain deadline.
             self._cancel_head_timer()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.core.architectures import ARCHITECTURES
 from app.core.graph import GraphError
 from app.core.mnist import DatasetError
 from app.core.models import ModelSpec
@@ -101,15 +103,27 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from app.core.mnist import download
+    from app.training.shapes import ShapesConfig, train_shapes
     from app.training.train import TrainConfig, train
 
-    data_dir = Path(args.data_dir)
-    if args.download:
-        download(data_dir)
-    config = TrainConfig(
-        name=args.name, architecture=args.architecture, seed=args.seed, epochs=args.epochs, threads=args.threads
-    )
-    manifest = train(config, data_dir, Path(args.out))
+    if args.architecture == "colour-shapes":  # generated images: no data directory, nothing to download
+        shapes_config = ShapesConfig(name=args.name or "shapes", seed=args.seed, threads=args.threads)
+        if args.epochs is not None:
+            shapes_config = dataclasses.replace(shapes_config, epochs=args.epochs)
+        manifest = train_shapes(shapes_config, Path(args.out))
+    else:
+        if args.data_dir is None:
+            print("error: --data-dir is required to train on MNIST", file=sys.stderr)
+            return 2
+        data_dir = Path(args.data_dir)
+        if args.download:
+            download(data_dir)
+        config = TrainConfig(
+            name=args.name or "lenet", architecture=args.architecture, seed=args.seed, threads=args.threads
+        )
+        if args.epochs is not None:
+            config = dataclasses.replace(config, epochs=args.epochs)
+        manifest = train(config, data_dir, Path(args.out))
     print(
         f"{manifest.name}: test accuracy {manifest.test_accuracy:.2%} ({manifest.test_errors} errors), "
         f"{manifest.training['seconds']} s, sha256 {manifest.sha256}"
@@ -118,7 +132,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from app.core.evaluate import evaluate, format_confusion
+    from app.core.evaluate import evaluate, evaluate_shapes, format_confusion
     from app.core.mnist import load_split
     from app.core.registry import Registry
 
@@ -128,7 +142,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"error: no model {args.model!r}; available: {', '.join(registry.all_names())}", file=sys.stderr)
         return 2
-    result = evaluate(model, load_split(Path(args.data_dir), "test"))
+    if manifest.dataset == "shapes":  # its held-out split is generated, not read from --data-dir
+        result = evaluate_shapes(model, manifest.test_total, manifest.mean, manifest.std)
+    else:
+        result = evaluate(model, load_split(Path(args.data_dir), "test"))
     print(
         f"{manifest.name}: accuracy {result.accuracy:.2%} on {result.total} test images ({result.errors} errors); "
         f"manifest says {manifest.test_accuracy:.2%}"
@@ -192,6 +209,13 @@ def _model_options(s: argparse.ArgumentParser) -> None:
         help="per-channel std to divide by (image)",
     )
     m.add_argument(
+        "--dataset",
+        action=_ModelOption,
+        default=argparse.SUPPRESS,
+        metavar="DIR",
+        help="a folder of images (one subfolder per class, optionally) shown as the model's gallery",
+    )
+    m.add_argument(
         "--trust",
         action=_ModelOption,
         default=argparse.SUPPRESS,
@@ -240,14 +264,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--models-dir", default=str(MODELS_DIR))
     s.set_defaults(func=_predict)
 
-    s = sub.add_parser("train", help="train a model on MNIST and write weights + manifest", formatter_class=fmt)
-    s.add_argument("--data-dir", required=True, help="directory with the four MNIST IDX .gz files")
-    s.add_argument("--download", action="store_true", help="fetch the standard files first (needs a network)")
-    s.add_argument("--name", default="lenet")
-    s.add_argument(
-        "--architecture", "--arch", dest="architecture", default="lenet", help="lenet, lenet5 or resnet-mnist"
+    s = sub.add_parser(
+        "train",
+        help="train a model (on MNIST, or on generated colour shapes) and write weights + manifest",
+        formatter_class=fmt,
     )
-    s.add_argument("--epochs", type=int, default=30)
+    s.add_argument("--data-dir", default=None, help="directory with the four MNIST IDX .gz files (MNIST models)")
+    s.add_argument("--download", action="store_true", help="fetch the standard files first (needs a network)")
+    s.add_argument("--name", default=None, help="the model's name (default: lenet; shapes for colour-shapes)")
+    s.add_argument(
+        "--architecture",
+        "--arch",
+        dest="architecture",
+        default="lenet",
+        choices=sorted(ARCHITECTURES),
+        help="colour-shapes trains on images it generates (no --data-dir)",
+    )
+    s.add_argument("--epochs", type=int, default=None, help="default: 30 for MNIST, 15 for colour-shapes")
     s.add_argument("--seed", type=int, default=2026)
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--out", default=str(MODELS_DIR))

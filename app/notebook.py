@@ -13,12 +13,14 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 import uvicorn
 from torch import nn
 
+from app.core import datasets
 from app.core.models import Catalog, Recipe, from_module
 from app.web.app import create_app
 from app.web.settings import Settings
@@ -59,12 +61,15 @@ def serve(
     preprocess: Recipe | None = None,
     mean: tuple[float, ...] = (),
     std: tuple[float, ...] = (),
+    dataset: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     frame_ancestors: str = NOTEBOOK_FRAME_ANCESTORS,
 ) -> Served:
     """Capture the module (eval mode), serve it beside the shipped models in a background thread, return the URL."""
     inspectable = from_module(name, model, example_input, labels=labels, recipe=preprocess, mean=mean, std=std)
+    if dataset is not None:  # a folder of images (class subfolders optional): the page's gallery
+        inspectable.dataset = datasets.folder(Path(dataset), inspectable.input_spec, labels)
     settings = Settings(log_level="warning", frame_ancestors=frame_ancestors)
     catalog = Catalog.load([], settings.models_dir, extra=[inspectable])
     app = create_app(settings, catalog=catalog)

@@ -38,6 +38,7 @@ def summary(m: InspectableModel, default: bool) -> dict[str, Any]:
         "parameters": sum(layer.parameters for layer in m.graph.layers),
         "accuracy": m.accuracy,
         "sha256": m.sha256,
+        "gallery": len(m.dataset) if m.dataset is not None else 0,
     }
 
 

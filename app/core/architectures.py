@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 INPUT_SHAPE = (1, 28, 28)
+COLOUR_INPUT_SHAPE = (3, 32, 32)
 RESNET_WIDTHS = (16, 32, 64)
 RESNET_BLOCKS = (1, 1, 1)
 
@@ -21,6 +22,9 @@ DESCRIPTIONS: dict[str, str] = {
     "activations are plain tanh, not the scaled 1.7159·tanh(2x/3); its subsampling layers average without the "
     "trainable coefficient and bias of each S2/S4 map; every C3 map reads all 6 S2 maps instead of the paper's "
     "partial connection table; and the output is a linear layer with a softmax instead of Euclidean RBF units.",
+    "colour-shapes": "A colour LeNet for 3×32×32 images: three 3×3 convolutions (16, 32, 64 feature maps, each "
+    "reading every channel of the layer before) with ReLU and 2×2 max pooling, two fully connected layers and a "
+    "softmax over ten shapes and textures.",
 }
 
 
@@ -69,6 +73,30 @@ def lenet5() -> nn.Sequential:
                 ("fc2", nn.Linear(120, 84)),
                 ("tanh4", nn.Tanh()),
                 ("fc3", nn.Linear(84, 10)),  # (N, 10) logits
+                ("softmax", nn.Softmax(dim=1)),
+            ]
+        )
+    )
+
+
+def colour_shapes() -> nn.Sequential:
+    """A colour LeNet for the generated shapes and textures (app.core.shapes): 3×32×32 in, ten classes out."""
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("conv1", nn.Conv2d(3, 16, kernel_size=3, padding=1)),  # (N, 16, 32, 32)
+                ("relu1", nn.ReLU()),
+                ("pool1", nn.MaxPool2d(kernel_size=2, stride=2)),  # (N, 16, 16, 16)
+                ("conv2", nn.Conv2d(16, 32, kernel_size=3, padding=1)),  # (N, 32, 16, 16)
+                ("relu2", nn.ReLU()),
+                ("pool2", nn.MaxPool2d(kernel_size=2, stride=2)),  # (N, 32, 8, 8)
+                ("conv3", nn.Conv2d(32, 64, kernel_size=3, padding=1)),  # (N, 64, 8, 8)
+                ("relu3", nn.ReLU()),
+                ("pool3", nn.MaxPool2d(kernel_size=2, stride=2)),  # (N, 64, 4, 4)
+                ("flatten", nn.Flatten()),  # (N, 1024)
+                ("fc1", nn.Linear(1024, 64)),
+                ("relu4", nn.ReLU()),
+                ("fc2", nn.Linear(64, 10)),  # (N, 10) logits
                 ("softmax", nn.Softmax(dim=1)),
             ]
         )
@@ -180,7 +208,12 @@ class _Logits(nn.Module):
         return out
 
 
-ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {"lenet": lenet, "lenet5": lenet5, "resnet-mnist": resnet_mnist}
+ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
+    "lenet": lenet,
+    "lenet5": lenet5,
+    "resnet-mnist": resnet_mnist,
+    "colour-shapes": colour_shapes,
+}
 
 
 def build(architecture: str) -> nn.Module:

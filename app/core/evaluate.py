@@ -1,4 +1,4 @@
-"""Measure a network on the MNIST test set: accuracy and confusion matrix."""
+"""Measure a network on a test set (MNIST's, or the generated shapes' held-out split): accuracy and confusion."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.core import shapes
 from app.core.architectures import logits_part
 from app.core.mnist import Split
 
@@ -36,14 +37,33 @@ def predict_batches(model: nn.Module, images: np.ndarray, batch_size: int = 1000
     return np.concatenate(out)
 
 
-def evaluate(model: nn.Module, split: Split) -> Evaluation:
-    """Accuracy and confusion matrix of a model on a split."""
-    predictions = predict_batches(model, split.images)
-    labels = split.labels.astype(np.int64)
-    confusion = np.zeros((10, 10), dtype=np.int64)
+@torch.inference_mode()
+def predict_inputs(model: nn.Module, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Predicted class of every input already in the model's input space (N, C, H, W) float32."""
+    net = logits_part(model).eval()
+    out = [net(torch.from_numpy(x[i : i + batch_size])).argmax(1).numpy() for i in range(0, len(x), batch_size)]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def score(predictions: np.ndarray, labels: np.ndarray, classes: int = 10) -> Evaluation:
+    """Accuracy and confusion matrix (confusion[true][predicted]) of predictions against labels."""
+    labels = labels.astype(np.int64)
+    confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (labels, predictions), 1)
     errors = int((predictions != labels).sum())
     return Evaluation(1.0 - errors / len(labels), errors, len(labels), confusion, predictions)
+
+
+def evaluate(model: nn.Module, split: Split) -> Evaluation:
+    """Accuracy and confusion matrix of a model on an MNIST split."""
+    return score(predict_batches(model, split.images), split.labels)
+
+
+def evaluate_shapes(model: nn.Module, count: int, mean: list[float], std: list[float]) -> Evaluation:
+    """Accuracy and confusion matrix on the first `count` held-out generated shapes, normalised by mean/std."""
+    images, labels = shapes.held_out(count)
+    x = shapes.to_tensor(images, tuple(mean), tuple(std))  # (N, 3, 32, 32)
+    return score(predict_inputs(model, x), labels, len(shapes.CLASSES))
 
 
 def format_confusion(confusion: np.ndarray) -> str:

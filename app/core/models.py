@@ -23,6 +23,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from app.core import datasets
+from app.core.datasets import Dataset, InputSpec
 from app.core.graph import CapturedGraph, GraphError, capture_graph, export, layer_roles
 from app.core.weights import Manifest, WeightsError, discover, load_model
 
@@ -43,6 +45,7 @@ class ModelSpec:
     mean: tuple[float, ...] = ()
     std: tuple[float, ...] = ()
     trust: bool = False
+    dataset: str | None = None  # a folder of images (class subfolders optional): the model's gallery
 
 
 @dataclass
@@ -60,9 +63,15 @@ class InspectableModel:
     accuracy: float | None = None
     sha256: str | None = None
     roles: dict[str, str] = field(default_factory=dict)
+    dataset: Dataset | None = None  # its gallery: demo images, test digits, or the user's --dataset folder
 
     def __post_init__(self) -> None:
         self.roles = layer_roles(self.graph)
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """What the model takes and how an image becomes it."""
+        return InputSpec(self.graph.input_shape, self.recipe, self.mean, self.std)
 
     @property
     def values(self) -> int:
@@ -118,22 +127,30 @@ def builtin(manifest_path: Path) -> InspectableModel:
     with _BUILTIN_LOCK:
         if key not in _BUILTIN_CACHE:
             module, manifest = load_model(manifest_path)
-            _BUILTIN_CACHE[key] = from_module(
+            model = from_module(
                 manifest.name,
                 module,
                 torch.zeros(1, *manifest.input_shape),
                 source="builtin",
                 title=_title(manifest),
-                recipe="mnist",
-                labels=DIGITS,
+                recipe="image" if manifest.preprocess == "image" else "mnist",
+                mean=tuple(manifest.mean),
+                std=tuple(manifest.std),
+                labels=manifest.labels or DIGITS,
                 accuracy=manifest.test_accuracy,
                 sha256=manifest.sha256,
             )
+            if manifest.dataset == "shapes":
+                model.dataset = datasets.generated_shapes(model.input_spec)
+            else:
+                model.dataset = datasets.mnist_test(model.input_spec, model.labels)
+            _BUILTIN_CACHE[key] = model
         return _BUILTIN_CACHE[key]
 
 
 def _title(manifest: Manifest) -> str:
-    return f"{manifest.name} ({manifest.architecture}, {manifest.test_accuracy:.2%} on MNIST test)"
+    where = "its held-out generated images" if manifest.dataset == "shapes" else "MNIST test"
+    return f"{manifest.name} ({manifest.architecture}, {manifest.test_accuracy:.2%} on {where})"
 
 
 def builtins(models_dir: Path) -> list[Path]:
@@ -163,7 +180,14 @@ def read_labels(path: str | None) -> list[str] | None:
 
 
 def load(spec: ModelSpec, device: str = "cpu") -> InspectableModel:
-    """Load and capture a user's model; every failure is a GraphError or WeightsError with a plain message."""
+    """Load and capture a user's model (and list its --dataset folder); failures are plain-message errors."""
+    model = _load(spec, device)
+    if spec.dataset is not None:
+        model.dataset = datasets.folder(Path(spec.dataset), model.input_spec, model.labels)
+    return model
+
+
+def _load(spec: ModelSpec, device: str) -> InspectableModel:
     labels = read_labels(spec.labels)
     if spec.source.endswith(".pt2"):
         name = spec.name or Path(spec.source).stem

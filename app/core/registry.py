@@ -1,7 +1,8 @@
 """The models this server serves: loaded once at start-up, described from their layer sequence.
 
-API v1 describes a network as a sequence of layers, so only `nn.Sequential` models are served through it; any
-other network (e.g. the residual resnet_mnist) is loaded and verified too but kept apart in `graph_models`.
+API v1 describes a digit network as a sequence of layers, so only `nn.Sequential` MNIST models are served through
+it; any other network (e.g. the residual resnet_mnist, the colour shapes demo) is loaded and verified too but kept
+apart in `graph_models` (API v2 serves them).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Registry:
         graph_models: dict[str, tuple[nn.Module, Manifest]] = {}
         for manifest_path in discover(models_dir):
             model, manifest = load_model(manifest_path)
-            if isinstance(model, nn.Sequential):
+            if isinstance(model, nn.Sequential) and manifest.dataset == "mnist" and manifest.preprocess == "mnist":
                 loaded.append(LoadedModel(model, manifest, layer_specs(model)))
             else:
                 graph_models[manifest.name] = (model, manifest)

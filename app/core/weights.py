@@ -36,6 +36,12 @@ class Manifest:
     sha256: str
     training: dict[str, Any] = field(default_factory=dict)
     default: bool = False
+    # What the input is and what the outputs mean; the defaults describe the MNIST digit models.
+    dataset: str = "mnist"  # where test_accuracy was measured: "mnist" (test set) or "shapes" (held-out split)
+    preprocess: str = "mnist"  # how an image becomes the input: "mnist" or "image"
+    labels: list[str] | None = None  # class names; None: the digits 0..9
+    mean: list[float] = field(default_factory=list)  # per-channel, for preprocess "image"
+    std: list[float] = field(default_factory=list)
 
     @classmethod
     def read(cls, path: Path) -> Manifest:

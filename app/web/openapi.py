@@ -24,6 +24,8 @@ OPERATIONS = {
     ("/api/v1/lab/softmax", "post"): ("labSoftmax", "Lab: softmax, cross-entropy and MSE of some scores"),
     ("/api/v2/models", "get"): ("listModelsV2", "List every model this server looks inside (any CNN)"),
     ("/api/v2/model", "get"): ("getModelV2", "Describe a model's graph: layers, ops, modules, inputs, edges"),
+    ("/api/v2/gallery", "get"): ("listGalleryV2", "List a model's demo images (or its --dataset folder)"),
+    ("/api/v2/gallery/{image_id}.png", "get"): ("getGalleryPng", "Get one gallery image as the model receives it"),
     ("/api/v2/weights", "get"): ("getLayerWeights", "Get the tensors one layer reads (kernels, bias, statistics)"),
     ("/api/v2/predict", "post"): ("predictV2", "Run any model; return the prediction, an input id and layers"),
     ("/api/v2/trace", "post"): ("traceUnitV2", "Explain one unit of any model: field, arithmetic, gradient"),

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     models: tuple[ModelSpec, ...] = Field(
         (),
         description="the user's models to serve before the shipped ones "
-        "(JSON list of {source, weights, input, labels, preprocess, mean, std})",
+        "(JSON list of {source, weights, input, labels, preprocess, mean, std, dataset})",
     )
     device: Literal["cpu", "cuda"] = Field("cpu", description="where the user's models run")
     capture_cache_bytes: int = Field(

@@ -79,6 +79,7 @@ def test_shipped_resnet_loads_and_meets_its_manifest() -> None:
 
 def test_registry_keeps_the_resnet_out_of_api_v1(registry: Registry) -> None:
     assert registry.names() == ["lenet", "lenet5"]
+    assert set(registry.graph_models) == {"resnet_mnist", "shapes"}, "v1 serves digit layer sequences only"
     model, manifest = registry.graph_models["resnet_mnist"]
     assert manifest.name == "resnet_mnist" and not isinstance(model, nn.Sequential)
     assert registry.network("resnet_mnist") == (model, manifest)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from PIL import Image
 
 from app.core import answers
 from app.core.captures import CaptureCache
-from app.core.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, render
+from app.core.encoding import BINARY_MEDIA_TYPE, Encoding, dumps, png_bytes, render
 from app.core.indexing import UnitError
 from app.core.models import InspectableModel
-from app.core.preprocess import Limits
+from app.core.preprocess import Limits, PreprocessError
 from app.web.dependencies import CacheDep, CapturesDep, CatalogDep, ExecutorDep, GraphModelDep, SettingsDep
 from app.web.errors import ApiError
 from app.web.inputs import Fields, graph_input, parse, receive
 from app.web.responses import ERRORS, input_body, json_response
 from app.web.schemas.v2 import (
+    GalleryV2,
     LayerWeights,
     ModelInfoV2,
     ModelListV2,
@@ -170,3 +173,56 @@ async def trace(
             raise ApiError(422, "invalid_unit", str(exc)) from exc
 
     return Response(await executor.run(work), media_type="application/json")
+
+
+@router.get("/gallery", response_model=GalleryV2, responses=ERRORS)
+def gallery(m: GraphModelDep) -> Response:
+    """A model's demo images: the colour demo's held-out shapes, MNIST test digits, or its --dataset folder."""
+    dataset = m.dataset
+    items = dataset.items if dataset is not None else []
+    png = f"/api/v2/gallery/{{}}.png?model={quote(m.name, safe='')}"
+    return json_response(
+        {
+            "model": m.name,
+            "source": dataset.kind if dataset is not None else None,
+            "images": [
+                {
+                    "id": i,
+                    "label": item.label,
+                    "label_index": dataset.label_index(item.label) if dataset is not None else None,
+                    "name": item.name,
+                    "png": png.format(i),
+                }
+                for i, item in enumerate(items)
+            ],
+        }
+    )
+
+
+@router.get(
+    "/gallery/{image_id}.png",
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+    response_class=Response,
+)
+async def gallery_png(
+    m: GraphModelDep,
+    settings: SettingsDep,
+    executor: ExecutorDep,
+    image_id: Annotated[str, Path(pattern=r"^(0|[1-9][0-9]{0,5})$", description="an id from GET /api/v2/gallery")],
+) -> Response:
+    """One gallery image as the model receives it (resized and cropped, before mean/std), as a PNG."""
+    dataset = m.dataset
+    index = int(image_id)
+    if dataset is None or index >= len(dataset):
+        count = len(dataset) if dataset is not None else 0
+        raise ApiError(404, "unknown_image", f"Model {m.name} has no gallery image {index}; it has {count}.")
+
+    def work() -> bytes:
+        try:
+            image = dataset.sample(index, settings.limits).image  # (H, W) or (H, W, C) uint8
+        except PreprocessError as exc:
+            raise ApiError(exc.status, exc.code, f"Gallery image {index}: {exc.message}") from exc
+        return png_bytes(Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image))
+
+    body = await executor.run(work)
+    return Response(body, media_type="image/png", headers={"Cache-Control": "no-cache"})

@@ -95,6 +95,7 @@ class ModelSummaryV2(BaseModel):
     parameters: int
     accuracy: float | None
     sha256: str | None
+    gallery: int = Field(0, description="images in the model's gallery (GET /api/v2/gallery)")
 
 
 class ModelListV2(BaseModel):
@@ -225,3 +226,21 @@ class LayerWeights(BaseModel):
     model: str
     layer: str
     weights: list[dict[str, Any]]
+
+
+class GalleryImage(BaseModel):
+    """One image of a model's gallery."""
+
+    id: int = Field(description="its place in the gallery; GET /api/v2/gallery/{id}.png?model= fetches it")
+    label: str | None = Field(description="its class (a folder's subfolder name), if known")
+    label_index: int | None = Field(description="that class's index among the model's labels, if it is one")
+    name: str = Field(description="a folder image's path inside the folder; otherwise where it comes from")
+    png: str = Field(description="URL of the image as the model receives it (resized and cropped, before mean/std)")
+
+
+class GalleryV2(BaseModel):
+    """A model's demo images: generated held-out shapes, MNIST test digits, or the --dataset folder."""
+
+    model: str
+    source: Literal["folder", "shapes", "mnist"] | None = Field(description="where the images come from; null: none")
+    images: list[GalleryImage]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+import threading
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -158,11 +159,16 @@ class CapturedGraph:
             return dict(zip(self._names, values, strict=True))
 
 
+# torch.export and run_decompositions keep process-global tracing state: two captures at once (a server warming its
+# shipped models while a notebook captures another) break each other, so captures take turns.
+_EXPORT_LOCK = threading.RLock()
+
+
 def export(model: nn.Module, example: torch.Tensor) -> tuple[ExportedProgram, bool]:
     """torch.export the model in eval mode, with a dynamic batch dimension where the model allows one."""
     model = model.eval()
     batched = torch.cat([example, example]) if example.shape[0] == 1 else example
-    with warnings.catch_warnings():
+    with _EXPORT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # export's internal deprecation notices are not the user's concern
         try:
             return torch.export.export(model, (batched,), dynamic_shapes=({0: Dim.DYNAMIC},)), True
@@ -187,7 +193,7 @@ def _export_advice(exc: Exception) -> str:
 
 def capture_graph(program: ExportedProgram, batch: bool, device: str = "cpu") -> CapturedGraph:
     """Functionalise an exported program and compile one module that returns every layer."""
-    with warnings.catch_warnings():
+    with _EXPORT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = program.run_decompositions({})
         gm = program.module()

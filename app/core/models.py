@@ -349,9 +349,11 @@ class Catalog:
         """Served model names, default first."""
         return [*self._models, *(n for n in self._builtin if n not in self._models)]
 
-    def warm(self) -> None:
-        """Capture every shipped model now (each once per process)."""
+    def warm(self, stop: threading.Event | None = None) -> None:
+        """Capture every shipped model now (each once per process), stopping between models once `stop` is set."""
         for path in self._builtin.values():
+            if stop is not None and stop.is_set():
+                return
             builtin(path)
 
     def get(self, name: str | None) -> InspectableModel:

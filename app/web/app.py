@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,10 +44,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Capture the shipped models' graphs now, off the event loop, rather than in the first v2 request.
-        warm = asyncio.get_running_loop().run_in_executor(None, app.state.catalog.warm)
+        # A running job cannot be cancelled, so shutting down tells it to stop after the model it is capturing.
+        stop = threading.Event()
+        warm = asyncio.get_running_loop().run_in_executor(None, app.state.catalog.warm, stop)
         try:
             yield
         finally:
+            stop.set()
             warm.cancel()
             executor.shutdown()
 

@@ -14,8 +14,8 @@ import pytest
 from app import cli
 from app.core import mnist
 from app.core.mnist import load_split
-from app.core.weights import load_model
-from app.paths import MNIST_DIR
+from app.core.weights import Manifest, load_model
+from app.paths import MNIST_DIR, MODELS_DIR
 from app.training.train import TrainConfig, train
 from tests.support.drawings import draw_digit, png
 
@@ -94,3 +94,25 @@ def test_cli_train_arch_alias() -> None:
     args = cli.parser().parse_args(["train", "--data-dir", "d", "--arch", "resnet-mnist"])
     assert args.architecture == "resnet-mnist"
     assert cli.parser().parse_args(["train", "--data-dir", "d"]).architecture == "lenet"
+
+
+def test_cli_train_colour_shapes_needs_no_data_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    args = cli.parser().parse_args(["train", "--arch", "colour-shapes", "--epochs", "1"])
+    assert args.architecture == "colour-shapes" and args.data_dir is None and args.epochs == 1
+    assert cli.main(["train", "--arch", "lenet"]) == 2
+    assert "--data-dir is required" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["train", "--arch", "nope"])
+
+
+def test_cli_serve_dataset_is_a_per_model_option() -> None:
+    args = cli.parser().parse_args(["serve", "--model", "a.pt2", "--dataset", "imgs", "--model", "b.pt2"])
+    assert args.models == [{"source": "a.pt2", "dataset": "imgs"}, {"source": "b.pt2"}]
+
+
+def test_cli_evaluate_the_colour_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    """Its held-out split is generated: no --data-dir, and the figure is the manifest's."""
+    manifest = Manifest.read(MODELS_DIR / "shapes.json")
+    assert cli.main(["evaluate", "--model", "shapes"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"shapes: accuracy {manifest.test_accuracy:.2%} on {manifest.test_total} test images")

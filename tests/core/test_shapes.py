@@ -96,7 +96,7 @@ def test_shipped_colour_model_meets_its_manifest() -> None:
 
 def test_training_is_reproducible_and_writes_a_manifest(tmp_path: Path) -> None:
     """A tiny run exercises the whole path: generated data, held-out measure, weights and manifest."""
-    config = ShapesConfig(name="tiny", epochs=2, images_per_epoch=640, held_out=200, batch_size=64, ema_decay=0.9)
+    config = ShapesConfig(name="tiny", epochs=2, images_per_epoch=960, held_out=200, batch_size=32, ema_decay=0.0)
     first = train_shapes(config, tmp_path / "a", progress=False)
     second = train_shapes(config, tmp_path / "b", progress=False)
     assert first.sha256 == second.sha256, "same seed, same weights"

@@ -138,6 +138,7 @@ export class GraphView {
       const el = this.nodeEls.get(other);
       if (el) el.classList.add("hl");
     }
+    document.dispatchEvent(new CustomEvent("convscope:highlighted")); // for the browser benchmark
   }
 
   _inView(entries) {

@@ -90,8 +90,13 @@ def _hover(page: Any, n: int) -> list[float]:
 
 
 def _heap(cdp: Any) -> int:
-    cdp.send("HeapProfiler.collectGarbage")
-    return int(cdp.send("Runtime.getHeapUsage")["usedSize"])
+    """Used JS heap after garbage collection: the least of three readings (work still in flight only adds)."""
+    readings = []
+    for _ in range(3):
+        time.sleep(0.3)
+        cdp.send("HeapProfiler.collectGarbage")
+        readings.append(int(cdp.send("Runtime.getHeapUsage")["usedSize"]))
+    return min(readings)
 
 
 def bench_page(quick: bool) -> dict[str, Any]:
@@ -120,12 +125,13 @@ def bench_page(quick: bool) -> dict[str, Any]:
         page.wait_for_load_state("networkidle")
         time.sleep(0.5)
         heap = [_heap(cdp)]
+        series = []
         for i in range(1, uploads):
             paint.append(_upload(page, i))
             page.wait_for_load_state("networkidle")
-            if i == 4:
-                heap.append(_heap(cdp))
-        heap.append(_heap(cdp))
+            if i % 5 == 4:
+                series.append(_heap(cdp))
+        heap += [series[0], series[-1]]
         hover = _hover(page, 20 if quick else 60)
         ratios, slices = [], []
         for u, body, size in fetches:
@@ -144,6 +150,6 @@ def bench_page(quick: bool) -> dict[str, Any]:
         "layer_fetch_max_ratio_to_f32": max(ratios),
         "layer_fetch_max_ratio_to_f32_of_slice": max(slices),
         "hover_to_highlight_ms": {"p50": statistics.median(hover), "p95": _pct(hover, 0.95)},
-        "heap_bytes": {"after_first": heap[0], "after_5": heap[1], "after_all": heap[-1]},
+        "heap_bytes": {"after_first": heap[0], "after_5": heap[1], "after_all": heap[-1], "every_5": series},
         "heap_growth_after_5": (heap[-1] - heap[1]) / heap[1],
     }

@@ -221,6 +221,11 @@ def test_colour_input_per_channel_drawing_and_gradient(browser, graph_server: st
         expect(pg.locator("[data-testid=detail] h3")).to_contain_text("3 [2, 5, 7]", timeout=30_000)
         expect(pg.locator("[data-testid=gradient] canvas")).to_have_count(4)
         expect(pg.locator("[data-testid=seen] .gf")).to_have_count(4)
+        # By keyboard, on from the unit clicked: one tab stop on the maps, arrows over units, Page Down: next channel.
+        pg.locator("[data-testid=maps]").focus()
+        for key in ("ArrowDown", "ArrowDown", "ArrowRight", "ArrowRight", "ArrowRight", "PageDown", "Enter"):
+            pg.keyboard.press(key)
+        expect(pg.locator("[data-testid=detail] h3")).to_contain_text("3 [3, 7, 10]", timeout=30_000)
 
 
 def in_view(pg, selector: str) -> bool:

@@ -109,3 +109,15 @@ describe("boxes, pages and sizes", () => {
     assert.ok(rows * cols >= 1000 && (rows - 1) * cols < 1000);
   });
 });
+
+describe("the keyboard cursor on a map", () => {
+  it("moves within the map, stops at its edges and steps through the channels shown", async () => {
+    const { moveCursor } = await import("../../static/js/graph/unit_keys.js");
+    assert.deepEqual(moveCursor([4, 0, 0], "ArrowUp", [4, 9], 7, 5), [4, 0, 0]);
+    assert.deepEqual(moveCursor([4, 6, 4], "ArrowDown", [4, 9], 7, 5), [4, 6, 4]);
+    assert.deepEqual(moveCursor([4, 3, 2], "ArrowRight", [4, 9], 7, 5), [4, 3, 3]);
+    assert.deepEqual(moveCursor([4, 3, 2], "PageDown", [4, 9], 7, 5), [9, 3, 2]);
+    assert.deepEqual(moveCursor([9, 3, 2], "PageDown", [4, 9], 7, 5), [9, 3, 2]);
+    assert.deepEqual(moveCursor([9, 3, 2], "PageUp", [4, 9], 7, 5), [4, 3, 2]);
+  });
+});

@@ -11,6 +11,7 @@ import { ModelGraph } from "./model_graph.js";
 import { SeenView } from "./seen.js";
 import { Session, getModel, getModels, v2Url } from "./session.js";
 import { showPrediction, unitHtml } from "./unit.js";
+import { wireUnitKeys } from "./unit_keys.js";
 
 const status = (message) => { $("status").textContent = message; };
 
@@ -143,6 +144,7 @@ async function main() {
     { title: $("layer-title"), tools: $("map-tools"), maps: $("maps"), more: $("more"), order: $("order"), zoom: $("zoom") },
     session, graph, { onUnit: (layer, unit) => trace.run(layer, unit), onError: (err) => status(friendly(err)) },
   );
+  wireUnitKeys($("maps"), panel, (text) => { $("announce").textContent = text; });
   const view = new GraphView($("graph"), $("graph-scroll"), graph, {
     onOpen: (layer) => panel.open(layer).catch((err) => status(friendly(err))),
     onNeed: (names) => load(names),

@@ -160,6 +160,7 @@ export class LayerPanel {
       return;
     }
     const [, H, W] = this.layer.shape;
-    this.onUnit(this.layer.name, [c, Math.min(H - 1, Math.floor(fy * H)), Math.min(W - 1, Math.floor(fx * W))]);
+    this.clicked = [c, Math.min(H - 1, Math.floor(fy * H)), Math.min(W - 1, Math.floor(fx * W))];
+    this.onUnit(this.layer.name, this.clicked);
   }
 }

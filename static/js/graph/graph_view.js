@@ -33,6 +33,8 @@ export class GraphView {
 
   render() {
     this.observer.disconnect();
+    this.hovered = null;
+    this.lit = [];
     const visible = this.graph.visible(this.expanded);
     const placed = layout(visible);
     this.el.style.width = `${placed.width}px`;
@@ -116,8 +118,8 @@ export class GraphView {
   _click(e) {
     const fold = e.target.closest("[data-fold]");
     if (fold) {
-      const next = new Set([...this.expanded].filter((g) => g !== fold.dataset.fold && !g.startsWith(`${fold.dataset.fold}.`)));
-      return this.setExpanded(next);
+      const g = fold.dataset.fold; // folding a module folds everything inside it too
+      return this.setExpanded(new Set([...this.expanded].filter((e) => e !== g && !e.startsWith(`${g}.`))));
     }
     const node = e.target.closest(".gn");
     if (!node) return null;
@@ -129,15 +131,17 @@ export class GraphView {
 
   /** Light up a node, its edges and its neighbours (cheap: only the elements touched change). */
   _hover(node) {
-    for (const el of this.el.querySelectorAll(".hl")) el.classList.remove("hl");
+    if (node === this.hovered) return; // moving inside the same node (its canvas, its text)
+    this.hovered = node;
+    for (const el of this.lit || []) el.classList.remove("hl");
+    this.lit = [];
     if (!node) return;
-    node.classList.add("hl");
+    this.lit.push(node);
     for (const path of this.edgeEls.get(node.dataset.node) || []) {
-      path.classList.add("hl");
       const other = path.dataset.from === node.dataset.node ? path.dataset.to : path.dataset.from;
-      const el = this.nodeEls.get(other);
-      if (el) el.classList.add("hl");
+      this.lit.push(path, ...(this.nodeEls.has(other) ? [this.nodeEls.get(other)] : []));
     }
+    for (const el of this.lit) el.classList.add("hl");
     document.dispatchEvent(new CustomEvent("convscope:highlighted")); // for the browser benchmark
   }
 

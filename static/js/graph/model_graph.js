@@ -85,7 +85,7 @@ export class ModelGraph {
       }
       for (const g of path) {
         if (!expanded.has(g)) break;
-        if (!frames.has(g)) frames.set(g, { id: `C:${g}`, group: g, parent: this._parent(groupsOf(g).filter((p) => p !== g && this.groups.has(p)), expanded) });
+        if (!frames.has(g)) frames.set(g, { id: `C:${g}`, group: g, parent: this._parent(this._outer(g), expanded) });
       }
     }
     const seen = new Set();
@@ -98,6 +98,11 @@ export class ModelGraph {
       edges.push([u, v]);
     }
     return { nodes: [...nodes.values()], frames: [...frames.values()], edges };
+  }
+
+  /** The modules around a module, outermost first. */
+  _outer(group) {
+    return groupsOf(group).filter((p) => this.groups.has(p));
   }
 
   _groupNode(g, parent) {

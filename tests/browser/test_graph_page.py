@@ -269,3 +269,14 @@ def test_the_lenet_address_of_another_model_leads_to_its_graph(graph_server: str
     assert r.status_code == 307 and r.headers["location"] == "/graph?model=resnet_mnist"
     assert httpx.get(f"{graph_server}/?model=lenet5").status_code == 200
     assert "graph/main.js" in httpx.get(f"{graph_server}/graph?model=colour").text
+
+
+def test_a_bad_upload_says_so_under_the_upload_and_clears_the_answer(browser, graph_server: str) -> None:
+    with open_page(browser, graph_server + "/graph?model=colour") as (pg, watch):
+        upload(pg, noise_png(24, 40))
+        bad = [{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image at all"}]
+        pg.set_input_files("[data-testid=upload]", files=bad)
+        expect(pg.locator("[data-testid=upload-error]")).to_contain_text("not an image", timeout=30_000)
+        expect(pg.locator("[data-testid=prediction]")).to_have_text("")
+        # The browser logs the 4xx response itself; the page adds no error of its own.
+        watch.errors[:] = [e for e in watch.errors if "status of 4" not in e]

@@ -124,7 +124,7 @@ function inputHandler(session, view, panel, seen, trace) {
       if (panel.layer) await panel.open(panel.layer.name);
     } catch (err) {
       if (generation !== session.generation) return;
-      showPrediction({ label: $("prediction"), confidence: $("confidence"), top: $("top") }, {});
+      showPrediction({ label: $("prediction"), confidence: $("confidence"), top: $("top") }, null);
       seen.clear();
       $("upload-error").textContent = friendly(err);
     }

@@ -26,10 +26,10 @@ export function unitHtml(t) {
     ${rows.length ? `<table class="gp-arith" data-role="sum">${rows.join("")}</table>` : ""}${contributions}`;
 }
 
-/** The answer panel: top classes with probabilities. */
+/** The answer panel: top classes with probabilities (frame null: empty, e.g. after an error). */
 export function showPrediction(els, frame) {
-  if (!frame.prediction) {
-    els.label.textContent = "no class output";
+  if (!frame || !frame.prediction) {
+    els.label.textContent = frame ? "no class output" : "";
     els.confidence.textContent = "";
     els.top.replaceChildren();
     return;

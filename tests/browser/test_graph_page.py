@@ -280,3 +280,26 @@ def test_a_bad_upload_says_so_under_the_upload_and_clears_the_answer(browser, gr
         expect(pg.locator("[data-testid=prediction]")).to_have_text("")
         # The browser logs the 4xx response itself; the page adds no error of its own.
         watch.errors[:] = [e for e in watch.errors if "status of 4" not in e]
+
+
+def test_an_expired_capture_is_sent_again_and_the_request_retried(browser, graph_server: str) -> None:
+    with open_page(browser, graph_server + "/graph?model=colour") as (pg, watch):
+        upload(pg, noise_png(24, 40, seed=9))
+        expired = {"error": {"code": "capture_expired", "message": "send the input again"}}
+        hits: list[str] = []
+
+        def once(route) -> None:  # the first request by input_id meets a server that no longer holds it
+            if not hits:
+                hits.append("409")
+                route.fulfill(status=409, content_type="application/json", body=json.dumps(expired))
+            else:
+                route.continue_()
+
+        pg.route("**/api/v2/trace*", once)
+        sent: list[str] = []
+        pg.on("request", lambda r: "/api/v2/" in r.url and sent.append(r.headers.get("content-type", "")))
+        node(pg, "0").click()
+        unit_click(pg, "0", 1, 4, 6, 24, 40)
+        expect(pg.locator("[data-testid=detail] h3")).to_contain_text("0 [1, 4, 6]", timeout=30_000)
+        assert hits == ["409"] and "image/png" in sent, "the image went up again after the 409"
+        watch.errors[:] = [e for e in watch.errors if "status of 409" not in e]

@@ -146,7 +146,11 @@ async function main() {
   );
   wireUnitKeys($("maps"), panel, (text) => { $("announce").textContent = text; });
   const view = new GraphView($("graph"), $("graph-scroll"), graph, {
-    onOpen: (layer) => panel.open(layer).catch((err) => status(friendly(err))),
+    onOpen: (layer) => {
+      // One column (phones): the maps are below the graph, so bring them into view.
+      if (window.matchMedia("(max-width: 999px), (max-height: 599px)").matches) $("detail-panel").scrollIntoView({ block: "start" });
+      return panel.open(layer).catch((err) => status(friendly(err)));
+    },
     onNeed: (names) => load(names),
   });
   const load = thumbLoader(session, view);

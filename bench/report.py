@@ -112,6 +112,8 @@ def table(r: dict[str, Any]) -> str:
                 hv["p95"] <= 16,
             )
         )
+    if "page" in r:
+        lines += _page_rows(r["page"])
     if "memory" in r:
         mem = r["memory"]
         lines.append(
@@ -125,6 +127,37 @@ def table(r: dict[str, Any]) -> str:
     if "reliability" in r:
         lines.extend(_reliability_rows(r["reliability"]))
     return "\n".join(lines) + "\n"
+
+
+def _page_rows(p: dict[str, Any]) -> list[str]:
+    """The graph page on the ResNet-18-shaped net at 3×224×224 in headless Chromium."""
+    f, h = p["first_paint_ms"], p["hover_to_highlight_ms"]
+    growth = p["heap_growth_after_5"]
+    return [
+        _row(
+            f"graph page: upload → first paint, ResNet-18 224 ({p['uploads']} uploads)",
+            f"first {f['first']:.0f} ms, p50 {f['p50']:.0f} ms, p95 {f['p95']:.0f} ms",
+            "≤ 1.5 s",
+            f["p95"] <= 1500,
+        ),
+        _row("graph page: first response", f"{p['first_response_bytes'] / 1024:.0f} KiB", "≤ 1 MB",
+             p["first_response_bytes"] <= 1_000_000),
+        _row(
+            f"graph page: later layer fetches ({p['layer_fetches']}), bytes / the layers' float32 size",
+            f"max ×{p['layer_fetch_max_ratio_to_f32']:.3f} (of the channel slice asked: "
+            f"×{p['layer_fetch_max_ratio_to_f32_of_slice']:.2f})",
+            "≤ ×1",
+            p["layer_fetch_max_ratio_to_f32"] <= 1,
+        ),
+        _row("graph page: hover → node highlight", f"p50 {h['p50']:.1f} ms, p95 {h['p95']:.1f} ms", "p95 ≤ 16 ms",
+             h["p95"] <= 16),
+        _row(
+            f"graph page: JS heap after GC, upload 5 → {p['uploads']}",
+            f"{p['heap_bytes']['after_5'] / 1e6:.2f} → {p['heap_bytes']['after_all'] / 1e6:.2f} MB ({growth:+.1%})",
+            "stable (< 10 %)",
+            abs(growth) < 0.10,
+        ),
+    ]  # fmt: skip
 
 
 def _graph_rows(g: dict[str, Any]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The benchmark suite: capture, encoding, HTTP, naive reference and TorchLens, browser, memory.
+"""The benchmark suite: capture, encoding, HTTP, naive reference and TorchLens, browser, memory, graph page.
 
     .venv/bin/python -m bench.run            # everything (~6 min); writes bench/results/latest.{json,md}
     .venv/bin/python -m bench.run --quick    # shorter runs, same sections
@@ -300,7 +300,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
-        "--only", nargs="*", default=None, help="sections: capture encoding http browser memory reliability graph"
+        "--only", nargs="*", default=None, help="sections: capture encoding http browser memory reliability graph page"
     )
     parser.add_argument("--soak", type=float, default=0.0, help="reliability: also soak this many seconds (600)")
     args = parser.parse_args()
@@ -312,6 +312,7 @@ def main() -> None:
         "memory": bench_memory,
         "reliability": None,
         "graph": bench_graph,
+        "page": None,
     }
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -326,6 +327,10 @@ def main() -> None:
             from bench.browser import bench_browser
 
             results[name] = bench_browser(args.quick)
+        elif name == "page":
+            from bench.page import bench_page
+
+            results[name] = bench_page(args.quick)
         elif name == "reliability":
             from bench.reliability import bench_reliability
 

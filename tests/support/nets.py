@@ -190,3 +190,8 @@ def _randomised(net: nn.Module) -> nn.Module:
 def resnet18() -> nn.Module:
     """Factory for `convscope serve --model tests.support.nets:resnet18 --input 3x224x224` (random weights)."""
     return build("resnet18")[0]
+
+
+def colour() -> nn.Module:
+    """Factory for `convscope serve --model tests.support.nets:colour --input 3x24x40` (a colour LeNet, random)."""
+    return build("colour_lenet")[0]

@@ -27,7 +27,7 @@ function apiUrl(path, params = {}) {
 }
 
 /** fetch that turns any non-2xx answer into an ApiError carrying the API's error code and message. */
-async function fetchOk(url, options) {
+export async function fetchOk(url, options) {
   const response = await fetch(url, options);
   if (!response.ok) {
     const body = await response.json().catch(() => null);

@@ -312,3 +312,21 @@ def test_an_expired_capture_is_sent_again_and_the_request_retried(browser, graph
         expect(pg.locator("[data-testid=detail] h3")).to_contain_text("0 [1, 4, 6]", timeout=30_000)
         assert hits == ["409"] and "image/png" in sent, "the image went up again after the 409"
         watch.errors[:] = [e for e in watch.errors if "status of 409" not in e]
+
+
+def test_the_colour_demo_gallery_feeds_the_model_its_images(browser, graph_server: str) -> None:
+    listed = httpx.get(f"{graph_server}/api/v2/gallery?model=shapes", timeout=60).json()["images"]
+    with open_page(browser, graph_server + "/graph?model=shapes") as (pg, _):
+        buttons = pg.locator("[data-testid=gallery] button")
+        expect(buttons).to_have_count(len(listed), timeout=30_000)
+        pick = len(listed) // 2
+        buttons.nth(pick).click()
+        png = httpx.get(graph_server + listed[pick]["png"], timeout=60).content
+        api = httpx.post(
+            f"{graph_server}/api/v2/predict?model=shapes&layers=",
+            content=png,
+            headers={"content-type": "image/png"},
+            timeout=60,
+        ).json()
+        expect(pg.locator("[data-testid=prediction]")).to_have_text(api["prediction"]["label"], timeout=30_000)
+        assert pg.locator("body").get_attribute("data-input-id") == api["input_id"]  # the very tensor the API saw

@@ -80,18 +80,16 @@ async function wireModelSelect(current) {
   return models;
 }
 
-/**
- * HOOK, not yet served: a model's demo images (GET /api/v2/gallery?model=, built in another branch). Asked for only
- * when the model list says the model has one (`gallery`), so a server without it sees no request.
- */
+/** A model's demo images (GET /api/v2/gallery): held-out shapes, MNIST test digits or its --dataset folder. */
 async function gallery(model, pad) {
   const response = await fetch(v2Url("/gallery", model)).catch(() => null);
-  if (!response || !response.ok) return; // not served by this version: the hook stays hidden
+  if (!response || !response.ok) return; // a gallery is a help, never an error: without one the section stays hidden
   const body = await response.json();
   const items = Array.isArray(body.images) ? body.images : [];
-  const el = $("gallery-hook");
-  el.innerHTML = items.map((g, i) => `<button type="button" class="sample" data-i="${i}"><img src="${esc(g.png || g.url)}"
-    alt="" width="28" height="28"><span>${esc(g.label || "")}</span></button>`).join("");
+  const el = $("gallery");
+  el.innerHTML = items.map((g, i) => `<button type="button" class="sample" data-i="${i}" title="${esc(g.name)}"><img
+    src="${esc(g.png)}" alt="${esc(g.label ?? `image ${g.id}`)}" width="28" height="28"><span>${esc(g.label ?? "")}</span>
+    </button>`).join("");
   el.hidden = !items.length;
   el.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-i]");

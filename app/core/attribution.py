@@ -22,8 +22,9 @@ from torch import fx
 
 from app.core.graph import CapturedGraph, layer_roles
 from app.core.indexing import UnitError, check_unit
+from app.core.progress import Cancelled as Cancelled  # re-exported: callers stop long attributions with it
+from app.core.progress import Progress
 
-Progress = Callable[[int, int], None]
 BaselineKind = Literal["black", "blurred"]
 DEFAULT_IG_STEPS = 32
 PRECISE_IG_STEPS = 512
@@ -35,10 +36,6 @@ DEFAULT_CAM_REASON = (
 
 class AttributionError(ValueError):
     """A request that cannot be attributed as asked (unknown layer or unit, unsupported activation, bad option)."""
-
-
-class Cancelled(Exception):
-    """The caller asked to stop a long attribution."""
 
 
 @dataclass(frozen=True)

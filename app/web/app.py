@@ -17,7 +17,8 @@ from app.web import access_log, errors, openapi, security
 from app.web.compression import SelectiveGZip
 from app.web.executor import Executor
 from app.web.guard import Guard
-from app.web.routes import docs, lab, pages, v2, visualiser
+from app.web.jobs import Jobs
+from app.web.routes import docs, explain, lab, pages, v2, visualiser
 from app.web.settings import Settings
 
 DESCRIPTION = """Every intermediate value of a trained MNIST CNN, for any digit image.
@@ -64,10 +65,12 @@ def create_app(
     app.state.catalog = catalog or Catalog.load(list(settings.models), settings.models_dir, device=settings.device)
     app.state.captures = CaptureCache(settings.capture_cache_bytes)
     app.state.response_cache = {}
+    app.state.jobs = Jobs(settings.jobs_kept)
     errors.install(app)
     app.include_router(visualiser.router)
     app.include_router(lab.router)
     app.include_router(v2.router)
+    app.include_router(explain.router)
     openapi.install(app)
     pages.mount(app)
     docs.mount(app)

@@ -31,6 +31,11 @@ OPERATIONS = {
     ("/api/v2/lab/convolve", "post"): ("labConvolveV2", "Lab: channels × kernel, activate, pool, flatten, dropout"),
     ("/api/v2/lab/softmax", "post"): ("labSoftmaxV2", "Lab: softmax, both losses and both gradients"),
     ("/api/v2/lab/layer", "post"): ("labLiveLayer", "Lab: a served model's conv or pool layer on its real input"),
+    ("/api/v2/attribute", "post"): ("attribute", "Attribute a class or unit to the input (gradient … Grad-CAM)"),
+    ("/api/v2/knockout", "post"): ("knockOut", "Switch off a channel or unit; every later layer as a difference"),
+    ("/api/v2/compare", "post"): ("compareModels", "One input through two models, layer by shared layer"),
+    ("/api/v2/jobs/{job_id}", "get"): ("getJob", "A long job's progress, then its result"),
+    ("/api/v2/jobs/{job_id}", "delete"): ("cancelJob", "Cancel a long job"),
 }
 EXAMPLE_SAMPLE = 0  # the first MNIST test digit, a 7
 
@@ -46,6 +51,14 @@ def examples() -> dict[tuple[str, str], dict[str, Any]]:
     return {
         ("/api/v1/predict", "post"): {"pixels": pixels},
         ("/api/v1/trace", "post"): {"pixels": pixels, "layer": "conv2", "index": [3, 4, 5], "top": 10},
+        ("/api/v2/attribute", "post"): {
+            "pixels": pixels,
+            "method": "integrated_gradients",
+            "target": {"class_index": 7, "kind": "logit"},
+            "baseline": "black",
+            "steps": 32,
+        },
+        ("/api/v2/knockout", "post"): {"pixels": pixels, "layer": "conv2", "channel": 3, "mode": "zero"},
     }
 
 

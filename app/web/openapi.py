@@ -35,7 +35,11 @@ OPERATIONS = {
     ("/api/v2/knockout", "post"): ("knockOut", "Switch off a channel or unit; every later layer as a difference"),
     ("/api/v2/compare", "post"): ("compareModels", "One input through two models, layer by shared layer"),
     ("/api/v2/jobs/{job_id}", "get"): ("getJob", "A long job's progress, then its result"),
-    ("/api/v2/jobs/{job_id}", "delete"): ("cancelJob", "Cancel a long job"),
+    ("/api/v2/jobs/{job_id}/cancel", "post"): ("cancelJob", "Cancel a long job"),
+    ("/api/v2/statistics", "get"): ("getUnitStatistics", "Are a model's data-set statistics ready?"),
+    ("/api/v2/statistics", "post"): ("computeUnitStatistics", "Compute a model's data-set statistics (a job)"),
+    ("/api/v2/unit", "post"): ("unitCard", "A unit's card: value, distribution, top images"),
+    ("/api/v2/visualise", "post"): ("visualiseUnit", "An image optimised to excite a channel or unit"),
 }
 EXAMPLE_SAMPLE = 0  # the first MNIST test digit, a 7
 
@@ -59,6 +63,7 @@ def examples() -> dict[tuple[str, str], dict[str, Any]]:
             "steps": 32,
         },
         ("/api/v2/knockout", "post"): {"pixels": pixels, "layer": "conv2", "channel": 3, "mode": "zero"},
+        ("/api/v2/visualise", "post"): {"layer": "conv2", "index": [3], "steps": 32},
     }
 
 

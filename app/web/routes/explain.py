@@ -121,7 +121,7 @@ def get_job(job_id: JobId, jobs: JobsDep) -> Response:
     return Response(dumps(jobs.get(job_id).describe()), media_type="application/json")
 
 
-@router.delete("/jobs/{job_id}", response_model=JobV2, responses=ERRORS_V2)
+@router.post("/jobs/{job_id}/cancel", response_model=JobV2, responses=ERRORS_V2)
 def cancel_job(job_id: JobId, jobs: JobsDep) -> Response:
     """Cancel a running job: it stops at its next step and ends as 'cancelled'."""
     return Response(dumps(jobs.cancel(job_id).describe()), media_type="application/json")

@@ -61,7 +61,9 @@ class AttributeRequest(InputV2):
     window: int = Field(4, ge=1, le=1024, strict=True, description="occlusion: square window side")
     stride: int = Field(2, ge=1, le=1024, strict=True, description="occlusion: step between windows (≤ window)")
     background: bool = Field(
-        False, strict=True, description="run as a job: 202 with its id; poll GET /api/v2/jobs/{id}, cancel by DELETE"
+        False,
+        strict=True,
+        description="run as a job: 202 with its id; poll GET /api/v2/jobs/{id}; POST …/cancel stops it",
     )
 
     @model_validator(mode="after")
@@ -232,3 +234,93 @@ class JobV2(BaseModel):
     seconds: float
     result: dict[str, Any] | None
     error: dict[str, str] | None
+
+
+class StatisticsState(BaseModel):
+    """GET/POST /api/v2/statistics: whether a model's data-set statistics are ready, or the job computing them."""
+
+    model: str
+    dataset: str | None = Field(description="the data set's name; null when the model has none")
+    ready: bool
+    count: int | None = Field(description="images in the data set, once ready")
+    job: JobStarted | None = Field(description="the job computing them, while it runs")
+
+
+class UnitRequest(InputV2):
+    """Body of POST /api/v2/unit: the unit card of one unit for this input."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pixels": _BLANK, "layer": "conv2", "index": [3, 4, 4], "k": 9}]}
+    )
+
+    layer: LayerName
+    index: Index = Field(min_length=1, max_length=3, description="[c, y, x] on maps, [i] on vectors")
+    k: int = Field(9, ge=1, le=64, strict=True, description="how many top images")
+    per_unit: bool = Field(
+        False,
+        strict=True,
+        description="rank images by this unit's own value (one more pass) instead of its channel's peak",
+    )
+
+
+class TopImage(BaseModel):
+    """One of the images that excite a channel (or unit) most, cropped to the field of the peak's position."""
+
+    index: int = Field(description="position in the data set")
+    value: float
+    unit: list[int] = Field(description="the unit where the peak is, [c, y, x] or [i]")
+    box: dict[str, list[int]] = Field(description="the crop: {rows, cols}, half-open, in input pixels")
+    crop: list[list[list[float]]] = Field(description="[C][h][w] in the model's input space")
+
+
+class Histogram(BaseModel):
+    """Counts over equal bins."""
+
+    of: str
+    counts: list[int]
+    edges: list[float]
+
+
+class UnitCard(BaseModel):
+    """POST /api/v2/unit."""
+
+    model: str
+    input_id: str
+    dataset: str
+    layer: str
+    unit: list[int]
+    value: float = Field(description="the unit's value for this input")
+    count: int = Field(description="images in the data set")
+    unit_statistics: dict[str, float] | None = Field(description="mean, std, low, high of this unit over the data set")
+    distribution: Histogram
+    percentile: float | None = Field(description="vectors: share of the data set below this value, in %")
+    ranking: Literal["channel", "unit"]
+    top: list[TopImage]
+
+
+class VisualiseRequest(BaseModel):
+    """Body of POST /api/v2/visualise: an image optimised to excite a channel or a unit."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"layer": "conv2", "index": [3]}]})
+
+    layer: LayerName
+    index: Index = Field(
+        min_length=1, max_length=3, description="[c]: a channel (its mean); [c, y, x] or [i]: one unit"
+    )
+    steps: int = Field(128, ge=1, le=2048, strict=True)
+    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True)
+    jitter: int = Field(2, ge=0, le=64, strict=True, description="random shift per step, in pixels")
+    background: bool = Field(False, strict=True, description="run as a job (202)")
+
+
+class Visualisation(BaseModel):
+    """POST /api/v2/visualise: the optimised image, in pixels 0..1, and how the objective rose."""
+
+    model: str
+    layer: str
+    index: list[int]
+    pixels: list[list[list[float]]] = Field(description="[C][H][W] in 0..1")
+    value: float = Field(description="the objective on the final image")
+    history: list[float]
+    steps: int
+    seed: int

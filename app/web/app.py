@@ -50,6 +50,7 @@ def create_app(
             yield
         finally:
             warm.cancel()
+            app.state.jobs.shutdown()
             executor.shutdown()
 
     app = FastAPI(

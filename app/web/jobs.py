@@ -1,6 +1,8 @@
-"""Long jobs (a slow attribution, a data-set pass): started on the executor, polled for progress, cancellable.
+"""Long jobs (a slow attribution, a data-set pass): polled for progress, cancellable.
 
-A job belongs to the worker that started it (like input ids): another worker answers 404 unknown_job.
+Jobs run on their own bounded executor (one thread), so a minute-long pass never sits in front of the interactive
+requests on the request executor; when its queue is full a new job is refused at once with 503 busy. A job belongs
+to the worker that started it (like input ids): another worker answers 404 unknown_job.
 """
 
 from __future__ import annotations
@@ -63,20 +65,26 @@ class Job:
 class Jobs:
     """The worker's jobs, newest last; finished ones beyond `keep` are forgotten, oldest first."""
 
-    def __init__(self, keep: int = 32) -> None:
+    def __init__(self, keep: int = 32, queue: int = 8) -> None:
         self.keep = keep
+        self.executor = Executor(1, queue, max_wait=float("inf"))
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, kind: str, executor: Executor, work: Callable[[Job], Any]) -> Job:
-        """Run work(job) on the executor in the background; its result or error lands on the job."""
+    def start(self, kind: str, work: Callable[[Job], Any]) -> Job:
+        """Run work(job) on the jobs' executor in the background; its result or error lands on the job."""
+        running = sum(1 for j in self._jobs.values() if j.status == "running")
+        if running >= self.executor.capacity:
+            raise ApiError(
+                503, "busy", f"{running} long jobs are running or queued; retry later.", headers={"Retry-After": "5"}
+            )
         job = Job(uuid.uuid4().hex, kind)
         self._jobs[job.id] = job
         self._forget_old()
 
         async def run() -> None:
             try:
-                job.result = await executor.run(work, job)
+                job.result = await self.executor.run(work, job)
                 job.status = "done"
             except Cancelled:
                 job.status = "cancelled"
@@ -108,6 +116,12 @@ class Jobs:
         if job.status == "running":
             job.stop.set()
         return job
+
+    def shutdown(self) -> None:
+        """Stop every running job and the jobs' thread (at exit)."""
+        for job in self._jobs.values():
+            job.stop.set()
+        self.executor.shutdown()
 
     def _forget_old(self) -> None:
         finished = [k for k, j in self._jobs.items() if j.status != "running"]

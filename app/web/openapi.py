@@ -37,7 +37,7 @@ OPERATIONS = {
     ("/api/v2/jobs/{job_id}", "get"): ("getJob", "A long job's progress, then its result"),
     ("/api/v2/jobs/{job_id}/cancel", "post"): ("cancelJob", "Cancel a long job"),
     ("/api/v2/statistics", "get"): ("getUnitStatistics", "Are a model's data-set statistics ready?"),
-    ("/api/v2/statistics", "post"): ("computeUnitStatistics", "Compute a model's data-set statistics (a job)"),
+    ("/api/v2/statistics/compute", "post"): ("computeUnitStatistics", "Compute a model's data-set statistics (a job)"),
     ("/api/v2/unit", "post"): ("unitCard", "A unit's card: value, distribution, top images"),
     ("/api/v2/visualise", "post"): ("visualiseUnit", "An image optimised to excite a channel or unit"),
 }

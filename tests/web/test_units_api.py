@@ -58,12 +58,12 @@ def test_statistics_job_then_unit_cards(api: TestClient, cache_dir: Path) -> Non
     card_body = {"pixels": DIGIT.tolist(), "layer": "conv2", "index": [3, 4, 4], "k": 5}
     refused = api.post("/api/v2/unit?model=lenet", json=card_body)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "statistics_not_ready"
-    started = valid(StatisticsState, api.post("/api/v2/statistics?model=lenet"), 202)
+    started = valid(StatisticsState, api.post("/api/v2/statistics/compute?model=lenet"), 202)
     deadline = time.monotonic() + 120
     while (job := api.get(started["job"]["url"]).json())["status"] == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job["status"] == "done" and job["done"] == job["total"] == N
-    ready = valid(StatisticsState, api.post("/api/v2/statistics?model=lenet"))
+    ready = valid(StatisticsState, api.post("/api/v2/statistics/compute?model=lenet"))
     assert ready["ready"] and ready["count"] == N
     sha = Manifest.read(MODELS_DIR / "lenet.json").sha256
     assert list((cache_dir / sha).glob("*.npz"))  # cached under the model's SHA-256

@@ -104,7 +104,7 @@ async def attribute(
     run, background = await executor.run(_prepare, m, settings, captures, received)
     if not background:
         return Response(await executor.run(run, None), media_type="application/json")
-    job = jobs.start("attribute", executor, lambda j: _json(run(j.progress)))
+    job = jobs.start("attribute", lambda j: _json(run(j.progress)))
     return Response(
         dumps({"id": job.id, "kind": job.kind, "url": f"/api/v2/jobs/{job.id}"}), 202, media_type="application/json"
     )

@@ -65,7 +65,9 @@ async def get_statistics(request: Request, m: GraphModelDep, jobs: JobsDep, exec
     return Response(dumps(await executor.run(_state, request, m, jobs)), media_type="application/json")
 
 
-@router.post("/statistics", response_model=StatisticsState, responses={**ERRORS_V2, 202: {"model": StatisticsState}})
+@router.post(
+    "/statistics/compute", response_model=StatisticsState, responses={**ERRORS_V2, 202: {"model": StatisticsState}}
+)
 async def start_statistics(request: Request, m: GraphModelDep, jobs: JobsDep, executor: ExecutorDep) -> Response:
     """Compute the statistics once per model and data set (a job with progress); 200 when they are ready already."""
     state = await executor.run(_state, request, m, jobs)
@@ -78,7 +80,7 @@ async def start_statistics(request: Request, m: GraphModelDep, jobs: JobsDep, ex
         stats = store.compute(m.name, m.sha256, m.graph, images, job.progress)
         return {"model": m.name, "dataset": state["dataset"], "count": stats.count}
 
-    job = jobs.start("statistics", executor, work)
+    job = jobs.start("statistics", work)
     request.app.state.statistics_jobs[(m.name, state["dataset"])] = job.id
     state["job"] = {"id": job.id, "kind": job.kind, "url": f"/api/v2/jobs/{job.id}"}
     return Response(dumps(state), 202, media_type="application/json")
@@ -108,7 +110,9 @@ async def unit_card(
         stats = store.get(m.name, m.sha256, U.dataset_key(images))
         if stats is None:
             raise ApiError(
-                409, "statistics_not_ready", "The data-set statistics are not computed yet: POST /api/v2/statistics."
+                409,
+                "statistics_not_ready",
+                "The data-set statistics are not computed yet: POST /api/v2/statistics/compute.",
             )
         key, capture, _ = capture_input(m, fields, body, settings.limits, captures)
         value = float(capture.values[body.layer][(0, *unit)])
@@ -161,7 +165,7 @@ async def visualise(m: GraphModelDep, body: VisualiseRequest, executor: Executor
 
     if not body.background:
         return Response(await executor.run(work, None), media_type="application/json")
-    job = jobs.start("visualise", executor, lambda j: orjson.Fragment(work(j)))
+    job = jobs.start("visualise", lambda j: orjson.Fragment(work(j)))
     return Response(
         dumps({"id": job.id, "kind": job.kind, "url": f"/api/v2/jobs/{job.id}"}), 202, media_type="application/json"
     )

@@ -101,6 +101,10 @@ class Jobs:
         task.add_done_callback(self._tasks.discard)
         return job
 
+    def find(self, job_id: str) -> Job | None:
+        """A job by id, or None once forgotten."""
+        return self._jobs.get(job_id)
+
     def get(self, job_id: str) -> Job:
         """A job by id; 404 unknown_job otherwise."""
         job = self._jobs.get(job_id)

@@ -15,7 +15,7 @@ from app.core.models import InspectableModel
 from app.web.dependencies import CapturesDep, ExecutorDep, GraphModelDep, JobsDep, SettingsDep
 from app.web.errors import ApiError
 from app.web.inputs import parse, receive
-from app.web.jobs import Job
+from app.web.jobs import Job, Jobs
 from app.web.responses import input_body
 from app.web.routes.v2 import ERRORS_V2, capture_input, graph_layer
 from app.web.schemas.explain import JobStarted, StatisticsState, UnitCard, UnitRequest, Visualisation, VisualiseRequest
@@ -40,15 +40,16 @@ def _store(request: Request) -> U.StatisticsStore:
     return store
 
 
-def _state(request: Request, m: InspectableModel, jobs: Any) -> dict[str, Any]:
+def _state(request: Request, m: InspectableModel, jobs: Jobs) -> dict[str, Any]:
+    """Whether the statistics are ready (memory, else the disk cache), and the job computing them if one runs."""
     images = images_for(request, m)
     dataset = U.dataset_key(images)
     found = _store(request).get(m.name, m.sha256, dataset)
     running = request.app.state.statistics_jobs.get((m.name, dataset))
     job = None
     if found is None and running is not None:
-        current = jobs.get(running)
-        if current.status == "running":
+        current = jobs.find(running)
+        if current is not None and current.status == "running":
             job = {"id": current.id, "kind": current.kind, "url": f"/api/v2/jobs/{current.id}"}
     return {
         "model": m.name,

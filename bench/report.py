@@ -21,6 +21,8 @@ def table(r: dict[str, Any]) -> str:
     ]
     if "graph" in r:
         lines += _graph_rows(r["graph"])
+    if "explain" in r:
+        lines += _explain_rows(r["explain"])
     if "capture" in r:
         c = r["capture"]
         lines.append(_row("plain forward, batch 1", f"{c['plain_forward_ms']:.3f} ms"))
@@ -228,4 +230,18 @@ def _reliability_rows(rel: dict[str, Any]) -> list[str]:
                 k["good_errors"] == 0 and k["rss_growth"] < 0.10,
             )
         )
+    return rows
+
+
+def _explain_rows(e: dict[str, Any]) -> list[str]:
+    """Issue 17: attribution server time and the data-set pass, against the issue's targets where it sets one."""
+    rows = []
+    for name, seconds in e["seconds"].items():
+        target = e["targets"].get(name)
+        value = f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+        if target is None:
+            rows.append(_row(f"explain: {name}", value))
+        else:
+            limit = f"≤ {target * 1e3:.0f} ms" if target < 1 else f"≤ {target:.0f} s"
+            rows.append(_row(f"explain: {name}", value, limit, seconds <= target))
     return rows

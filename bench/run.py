@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.run            # everything (~6 min); writes bench/results/latest.{json,md}
     .venv/bin/python -m bench.run --quick    # shorter runs, same sections
     .venv/bin/python -m bench.run --only reliability   # flood, restart, drain (bench/reliability.py)
+    .venv/bin/python -m bench.run --only explain       # attribution and the data-set pass (bench/explain.py)
 
 HTTP load comes from a second process on 127.0.0.1: wrk if installed (apt-get install wrk), else bench.load.
 Only ratios measured within one run mean anything on a shared 2-core machine.
@@ -35,6 +36,7 @@ from app.core.preprocess import Preprocessed
 from app.core.registry import Registry
 from app.core.runtime import configure_torch
 from app.core.samples import pixels
+from bench.explain import bench_explain
 from bench.graph import bench_graph
 from bench.load import in_subprocess
 from tests.support.drawings import draw_digit, png
@@ -300,7 +302,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
-        "--only", nargs="*", default=None, help="sections: capture encoding http browser memory reliability graph page"
+        "--only",
+        nargs="*",
+        default=None,
+        help="sections: capture encoding http browser memory reliability graph page explain",
     )
     parser.add_argument("--soak", type=float, default=0.0, help="reliability: also soak this many seconds (600)")
     args = parser.parse_args()
@@ -313,6 +318,7 @@ def main() -> None:
         "reliability": None,
         "graph": bench_graph,
         "page": None,
+        "explain": bench_explain,
     }
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

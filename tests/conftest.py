@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +14,9 @@ from app.web.app import create_app
 from app.web.settings import Settings
 from tests.support.browser import chromium
 from tests.support.live_server import live_server
+
+# Data-set statistics (unit cards) are cached on disk: tests write theirs to a temporary directory, not ~/.cache.
+os.environ.setdefault("CONVSCOPE_EXPLAIN_CACHE_DIR", tempfile.mkdtemp(prefix="convscope-explain-"))
 
 
 @pytest.fixture(scope="session")

@@ -22,3 +22,15 @@ def test_capture_and_encoding_sections_run_and_report() -> None:
     )
     text = table(results)
     assert "forward capturing every intermediate" in text and "browser path (binary) on the wire" in text
+
+
+def test_explain_rows_mark_each_figure_against_its_target() -> None:
+    from bench.explain import TARGETS
+    from bench.report import _explain_rows
+
+    rows = _explain_rows(
+        {"seconds": {"lenet_gradient": 0.004, "resnet18_ig_32": 7.5, "lenet_smoothgrad_16": 0.01}, "targets": TARGETS}
+    )
+    assert rows[0] == "| explain: lenet_gradient | 4.0 ms | ≤ 20 ms | ✅ |"
+    assert rows[1] == "| explain: resnet18_ig_32 | 7.50 s | ≤ 6 s | ❌ |"
+    assert rows[2] == "| explain: lenet_smoothgrad_16 | 10.0 ms |  |  |"

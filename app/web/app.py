@@ -14,11 +14,13 @@ from app.core.captures import CaptureCache
 from app.core.models import Catalog
 from app.core.registry import Registry
 from app.core.runtime import configure_torch
+from app.core.units import StatisticsStore
 from app.web import access_log, errors, openapi, security
 from app.web.compression import SelectiveGZip
 from app.web.executor import Executor
 from app.web.guard import Guard
-from app.web.routes import docs, lab, pages, v2, visualiser
+from app.web.jobs import Jobs
+from app.web.routes import docs, explain, lab, pages, units, v2, visualiser
 from app.web.settings import Settings
 
 DESCRIPTION = """Every intermediate value of a trained MNIST CNN, for any digit image.
@@ -52,6 +54,7 @@ def create_app(
         finally:
             stop.set()
             warm.cancel()
+            app.state.jobs.shutdown()
             executor.shutdown()
 
     app = FastAPI(
@@ -68,10 +71,16 @@ def create_app(
     app.state.catalog = catalog or Catalog.load(list(settings.models), settings.models_dir, device=settings.device)
     app.state.captures = CaptureCache(settings.capture_cache_bytes)
     app.state.response_cache = {}
+    app.state.jobs = Jobs(settings.jobs_kept)
+    app.state.unit_statistics = StatisticsStore(settings.explain_cache_dir)
+    app.state.statistics_jobs = {}
+    app.state.datasets = {}  # model name → data set for its unit cards (digit models use MNIST's test set)
     errors.install(app)
     app.include_router(visualiser.router)
     app.include_router(lab.router)
     app.include_router(v2.router)
+    app.include_router(explain.router)
+    app.include_router(units.router)
     openapi.install(app)
     pages.mount(app)
     docs.mount(app)

@@ -11,6 +11,7 @@ from app.core.models import Catalog, InspectableModel
 from app.core.registry import LoadedModel, Registry
 from app.web.errors import ApiError
 from app.web.executor import Executor
+from app.web.jobs import Jobs
 from app.web.settings import Settings
 
 
@@ -81,3 +82,12 @@ def get_graph_model(catalog: CatalogDep, model: ModelName = None) -> Inspectable
 
 
 GraphModelDep = Annotated[InspectableModel, Depends(get_graph_model)]
+
+
+def get_jobs(request: Request) -> Jobs:
+    """This worker's long jobs (attribution, data-set passes)."""
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+JobsDep = Annotated[Jobs, Depends(get_jobs)]

@@ -33,6 +33,15 @@ OPERATIONS = {
     ("/api/v2/lab/convolve", "post"): ("labConvolveV2", "Lab: channels × kernel, activate, pool, flatten, dropout"),
     ("/api/v2/lab/softmax", "post"): ("labSoftmaxV2", "Lab: softmax, both losses and both gradients"),
     ("/api/v2/lab/layer", "post"): ("labLiveLayer", "Lab: a served model's conv or pool layer on its real input"),
+    ("/api/v2/attribute", "post"): ("attribute", "Attribute a class or unit to the input (gradient … Grad-CAM)"),
+    ("/api/v2/knockout", "post"): ("knockOut", "Switch off a channel or unit; every later layer as a difference"),
+    ("/api/v2/compare", "post"): ("compareModels", "One input through two models, layer by shared layer"),
+    ("/api/v2/jobs/{job_id}", "get"): ("getJob", "A long job's progress, then its result"),
+    ("/api/v2/jobs/{job_id}/cancel", "post"): ("cancelJob", "Cancel a long job"),
+    ("/api/v2/statistics", "get"): ("getUnitStatistics", "Are a model's data-set statistics ready?"),
+    ("/api/v2/statistics/compute", "post"): ("computeUnitStatistics", "Compute a model's data-set statistics (a job)"),
+    ("/api/v2/unit", "post"): ("unitCard", "A unit's card: value, distribution, top images"),
+    ("/api/v2/visualise", "post"): ("visualiseUnit", "An image optimised to excite a channel or unit"),
 }
 EXAMPLE_SAMPLE = 0  # the first MNIST test digit, a 7
 
@@ -48,6 +57,15 @@ def examples() -> dict[tuple[str, str], dict[str, Any]]:
     return {
         ("/api/v1/predict", "post"): {"pixels": pixels},
         ("/api/v1/trace", "post"): {"pixels": pixels, "layer": "conv2", "index": [3, 4, 5], "top": 10},
+        ("/api/v2/attribute", "post"): {
+            "pixels": pixels,
+            "method": "integrated_gradients",
+            "target": {"class_index": 7, "kind": "logit"},
+            "baseline": "black",
+            "steps": 32,
+        },
+        ("/api/v2/knockout", "post"): {"pixels": pixels, "layer": "conv2", "channel": 3, "mode": "zero"},
+        ("/api/v2/visualise", "post"): {"layer": "conv2", "index": [3], "steps": 32},
     }
 
 

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         ge=0,
         description="memory per worker for recent captures (API v2 input_id); least recently used first out",
     )
+    jobs_kept: int = Field(
+        32, gt=0, le=10_000, description="finished long jobs (attribution, data-set passes) kept per worker for polling"
+    )
+    explain_cache_dir: Path = Field(
+        Path.home() / ".cache" / "convscope",
+        description="where data-set statistics of units are cached, under each model's SHA-256",
+    )
     frame_ancestors: str = Field(
         "'none'",
         pattern=r"^[\w\s'.:/*-]+$",  # CSP source expressions only: no ';' to smuggle in another directive

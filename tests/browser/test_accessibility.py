@@ -57,3 +57,11 @@ def test_lab_has_no_serious_axe_violations(browser, server: str, axe_source: Pat
         pg.wait_for_selector("[data-testid=lab-output-size] [data-role=size]")
         problems = serious(pg, axe_source)
         assert problems == [], "\n".join(problems)
+
+
+def test_explain_has_no_serious_axe_violations(browser, server: str, axe_source: Path) -> None:
+    with open_page(browser, server + "/explain?model=lenet", bypass_csp=True) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=60_000)
+        pg.wait_for_selector("[data-testid=attribution-overlay][data-method]")
+        problems = serious(pg, axe_source)
+        assert problems == [], "\n".join(problems)

@@ -35,6 +35,12 @@ def lab(request: Request) -> Response:
     return templates.TemplateResponse(request, "lab.html", {"version": __version__})
 
 
+@router.get("/explain", response_class=HTMLResponse)
+def explain(request: Request) -> Response:
+    """Explain: attribution, unit cards and knock-outs for a served model."""
+    return templates.TemplateResponse(request, "explain.html", {"version": __version__})
+
+
 def mount(app: FastAPI) -> None:
     """Add the page routes and /static."""
     app.include_router(router)

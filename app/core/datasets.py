@@ -8,6 +8,7 @@ normalised input tensor, so a gallery PNG fed back to the model gives the same t
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -172,3 +173,31 @@ def mnist_test(spec: InputSpec, labels: list[str] | None, per_class: int = MNIST
     ids = [int(i) for d in range(10) for i in np.flatnonzero(digits == d)[:per_class]]
     items = [Item(str(int(digits[i])), f"MNIST test digit {i}") for i in ids]
     return Dataset("mnist", items, spec, labels, ids=ids)
+
+
+SHAPES_STATISTICS = 3_000  # the colour demo's whole held-out split: what its unit cards rank
+
+
+class UnitImages:
+    """A model's data set as the unit cards index it (units.Images): image i is its input tensor (C, H, W)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        if dataset.kind == "shapes":  # the gallery holds a few per class; the statistics use the whole split
+            images, _ = _shapes_held_out(SHAPES_STATISTICS)  # (N, 32, 32, 3)
+            self._tensor: torch.Tensor | None = torch.from_numpy(
+                shapes.to_tensor(images, dataset.spec.mean, dataset.spec.std)
+            )  # (N, 3, 32, 32)
+            self.name = f"shapes-held-out-{SHAPES_STATISTICS}"
+        else:
+            self._tensor = None
+            listing = "\n".join(f"{item.label}/{item.name}" for item in dataset.items).encode()
+            self.name = f"{dataset.kind}-{len(dataset.items)}-{hashlib.sha256(listing).hexdigest()[:16]}"
+
+    def __len__(self) -> int:
+        return len(self.dataset) if self._tensor is None else int(self._tensor.shape[0])
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        if self._tensor is not None:
+            return self._tensor[i]
+        return self.dataset.sample(i).tensor

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
+from PIL import Image
 from torch import nn
 
+from app.core import datasets
 from app.core import units as U
 from app.core.models import Catalog, from_module
 from app.core.registry import Registry
@@ -35,9 +37,22 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def api(registry: Registry, cache_dir: Path) -> Iterator[TestClient]:
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Twelve random 40×24 colour PNGs in two class folders: a --dataset DIR at the colour net's own size."""
+    root = tmp_path_factory.mktemp("dataset")
+    rng = np.random.default_rng(5)
+    for i in range(12):
+        (root / f"c{i % 2}").mkdir(exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)).save(root / f"c{i % 2}" / f"{i:02}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def api(registry: Registry, cache_dir: Path, folder: Path) -> Iterator[TestClient]:
     net, x = nets.build("colour_lenet")
-    catalog = Catalog.load([], MODELS_DIR, extra=[from_module("colour_lenet", net, x)])
+    with_folder = from_module("colour_folder", net, x)
+    with_folder.dataset = datasets.folder(folder, with_folder.input_spec, None)
+    catalog = Catalog.load([], MODELS_DIR, extra=[from_module("colour_lenet", net, x), with_folder])
     settings = Settings(log_level="warning", explain_cache_dir=cache_dir)
     app = create_app(settings, registry, catalog)
     app.state.datasets["lenet"] = U.mnist_images(mnist_test().images[:N], "mnist-test-300")  # a slice: quick
@@ -86,6 +101,30 @@ def test_statistics_job_then_unit_cards(api: TestClient, cache_dir: Path) -> Non
 def test_a_model_without_a_data_set_says_how_to_give_one(api: TestClient) -> None:
     r = api.get("/api/v2/statistics?model=colour_lenet")
     assert r.status_code == 409 and "--dataset" in r.json()["error"]["message"]
+
+
+def test_a_dataset_folder_ranks_the_units_of_its_model(api: TestClient, folder: Path) -> None:
+    started = valid(StatisticsState, api.post("/api/v2/statistics/compute?model=colour_folder"), 202)
+    deadline = time.monotonic() + 120
+    while (job := api.get(started["job"]["url"]).json())["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job["status"] == "done" and job["total"] == 12
+    files = sorted(folder.glob("*/*.png"))
+    x = np.stack([np.asarray(Image.open(f), np.float32).transpose(2, 0, 1) / 255 for f in files])  # (12, 3, 24, 40)
+    net, _ = nets.build("colour_lenet")
+    with torch.no_grad():
+        maps = net[:2](torch.from_numpy(x)).numpy()  # relu1, (12, 6, 24, 40)
+    card = valid(
+        UnitCard,
+        api.post(
+            "/api/v2/unit?model=colour_folder",
+            json={"pixels": x[0].tolist(), "layer": "1", "index": [2, 5, 9], "k": 4},
+        ),
+    )
+    assert card["count"] == 12
+    assert [t["index"] for t in card["top"]] == np.argsort(-maps[:, 2].reshape(12, -1).max(1), kind="stable")[
+        :4
+    ].tolist()
 
 
 def test_feature_visualisation_over_http_is_reproducible(api: TestClient) -> None:

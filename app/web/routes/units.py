@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.core import units as U
+from app.core.datasets import UnitImages
 from app.core.encoding import dumps
 from app.core.indexing import UnitError, check_unit
 from app.core.models import InspectableModel
@@ -24,12 +25,14 @@ router = APIRouter(prefix="/api/v2", tags=["v2 explain"])
 
 
 def images_for(request: Request, m: InspectableModel) -> U.Images:
-    """The model's data set: one given at start-up (app.state.datasets), else MNIST's test set for digit models."""
+    """The model's data set: one set in app.state.datasets, MNIST's test set for digit models, else its gallery's."""
     given: dict[str, U.Images] = getattr(request.app.state, "datasets", {})
     if m.name in given:
         return given[m.name]
     if U.digit_model(m.graph, m.recipe):
         return U.mnist_test_images()
+    if m.dataset is not None:  # the colour demo's held-out split, or the --dataset folder
+        return UnitImages(m.dataset)
     raise ApiError(
         409, "no_dataset", f"Model {m.name} has no data set: start the server with --dataset DIR to rank its units."
     )

@@ -36,6 +36,10 @@ class Limits:
     # Pixels actually decoded: a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, nearly
     # free); PNG, WebP, GIF and BMP cannot be decoded at reduced scale, so above this they are refused from the header.
     decode_pixels: int = 4_000_000
+    # Images that decode to more pixels than this are decoded in a short-lived helper process (app.core.isolation),
+    # which gives their memory back when it exits and can be killed after `isolate_timeout` seconds; 0: never.
+    isolate_pixels: int = 0
+    isolate_timeout: float = 10.0
 
 
 @dataclass
@@ -93,16 +97,38 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     return image
 
 
+def _jpeg_scale(width: int, height: int, budget: int) -> int | None:
+    """The smallest of libjpeg's reductions (1, 2, 4, 8) that brings a JPEG within the budget; None if none does."""
+    return next((s for s in (1, 2, 4, 8) if -(-width // s) * -(-height // s) <= budget), None)
+
+
+def decoded_pixels(data: bytes, limits: Limits) -> int:
+    """How many pixels decode() would produce, read from the header alone; 0 for what decode() refuses at once."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                fmt = image.format
+    except Exception:  # anything unreadable is refused by decode() itself, cheaply
+        return 0
+    if fmt not in ALLOWED_FORMATS or width * height > limits.max_pixels or max(width, height) > limits.max_side:
+        return 0
+    scale = _jpeg_scale(width, height, limits.decode_pixels) if fmt == "JPEG" else 1
+    if scale is None or (scale == 1 and width * height > limits.decode_pixels):
+        return 0
+    return -(-width // scale) * -(-height // scale)
+
+
 def _fit_decoding_budget(image: Image.Image, budget: int) -> None:
     """Ask a JPEG over the budget to decode at 1/2, 1/4 or 1/8 scale; refuse any other format over it (413)."""
     width, height = image.size
     if width * height <= budget:
         return
-    if image.format == "JPEG":
-        for scale in (2, 4, 8):
-            if -(-width // scale) * -(-height // scale) <= budget:
-                image.draft(None, (width // scale, height // scale))
-                return
+    scale = _jpeg_scale(width, height, budget) if image.format == "JPEG" else None
+    if scale is not None:
+        image.draft(None, (width // scale, height // scale))
+        return
     raise PreprocessError(
         "too_many_pixels",
         f"The {image.format} image is {width}×{height} = {width * height} pixels; images are decoded within a "

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
+from app.core import isolation
 from app.core.captures import CaptureCache
 from app.core.models import Catalog
 from app.core.registry import Registry
@@ -43,7 +44,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Capture the shipped models' graphs now, off the event loop, rather than in the first v2 request.
-        warm = asyncio.get_running_loop().run_in_executor(None, app.state.catalog.warm)
+        loop = asyncio.get_running_loop()
+        warm = loop.run_in_executor(None, app.state.catalog.warm)
+        if settings.isolate_pixels:
+            # The helpers' forkserver imports numpy and Pillow once, now, rather than in the first large upload.
+            loop.run_in_executor(None, isolation.start)
         try:
             yield
         finally:

@@ -53,9 +53,10 @@ def load(url: str, kind: str, seconds: float, connections: int = 32) -> dict[str
     return result
 
 
-def _costly_clients(url: str, clients: int, stop: Any, results: Any) -> None:
+def _costly_clients(url: str, clients: int, stop: Any, results: Any, ready: Any) -> None:
     """In a child process (so the /healthz prober does not share a GIL with 32 client threads): post costly images."""
     images = costly_images()
+    ready.set()  # building the images takes seconds on a busy machine: the probing starts once the flood does
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     slowest = 0.0
@@ -92,12 +93,13 @@ def _costly_clients(url: str, clients: int, stop: Any, results: Any) -> None:
 def flood(url: str, clients: int = 32, seconds: float = 20.0) -> dict[str, Any]:
     """`clients` connections post the costliest images while /healthz is probed every 20 ms from another process."""
     context = multiprocessing.get_context("spawn")
-    stop, results = context.Event(), context.Queue()
-    child = context.Process(target=_costly_clients, args=(url, clients, stop, results))
+    stop, results, ready = context.Event(), context.Queue(), context.Event()
+    child = context.Process(target=_costly_clients, args=(url, clients, stop, results, ready))
     child.start()
     health: list[float] = []
     try:
-        time.sleep(3)  # the child imports, then the flood builds up
+        ready.wait(timeout=180)
+        time.sleep(3)  # the flood builds up
         with httpx.Client(base_url=url, timeout=30) as c:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:

@@ -26,6 +26,16 @@ class PreprocessError(ValueError):
         self.status = status
 
 
+class TooCostly(PreprocessError):
+    """The image decodes to more than `Limits.isolate_pixels`: decode it in a helper process (app.core.isolation).
+
+    A PreprocessError (413), so a caller that does not use helper processes still answers a clear refusal.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("too_costly", message, 413)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Input limits that keep one request from exhausting the server."""
@@ -84,6 +94,8 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
                     413,
                 )
             _fit_decoding_budget(image, limits.decode_pixels)
+            if limits.isolate_pixels and image.width * image.height > limits.isolate_pixels:
+                raise TooCostly(f"{image.width}×{image.height} pixels to decode")  # nothing decoded yet
             image.seek(0)  # first frame of an animated GIF, WebP or PNG; later frames are never decoded
             image.load()
     except PreprocessError:
@@ -100,24 +112,6 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
 def _jpeg_scale(width: int, height: int, budget: int) -> int | None:
     """The smallest of libjpeg's reductions (1, 2, 4, 8) that brings a JPEG within the budget; None if none does."""
     return next((s for s in (1, 2, 4, 8) if -(-width // s) * -(-height // s) <= budget), None)
-
-
-def decoded_pixels(data: bytes, limits: Limits) -> int:
-    """How many pixels decode() would produce, read from the header alone; 0 for what decode() refuses at once."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                fmt = image.format
-    except Exception:  # anything unreadable is refused by decode() itself, cheaply
-        return 0
-    if fmt not in ALLOWED_FORMATS or width * height > limits.max_pixels or max(width, height) > limits.max_side:
-        return 0
-    scale = _jpeg_scale(width, height, limits.decode_pixels) if fmt == "JPEG" else 1
-    if scale is None or (scale == 1 and width * height > limits.decode_pixels):
-        return 0
-    return -(-width // scale) * -(-height // scale)
 
 
 def _fit_decoding_budget(image: Image.Image, budget: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from app.core.preprocess import (
     Limits,
     Preprocessed,
     PreprocessError,
-    decoded_pixels,
+    TooCostly,
     preprocess_colour,
     preprocess_image,
 )
@@ -66,15 +67,18 @@ def decode_image_string(text: str, limits: Limits) -> bytes:
 
 
 def preprocess(fn: Callable[..., Preprocessed], data: bytes, *args: Any, limits: Limits) -> Preprocessed:
-    """fn(data, *args, limits): in a helper process if the image decodes to more than limits.isolate_pixels.
+    """fn(data, *args, limits), in a helper process if the image decodes to more than limits.isolate_pixels.
 
     A large decode then never touches the worker's heap or holds its GIL; the helper's crash is a 422, its
-    timeout a 503 with Retry-After, and every refusal the same 4xx as in-process.
+    timeout a 503 with Retry-After, and every refusal the same 4xx as in-process. decode() tells from the header
+    alone (TooCostly, before decoding anything), so small images cost nothing extra.
     """
     try:
-        if limits.isolate_pixels and decoded_pixels(data, limits) > limits.isolate_pixels:
-            return isolation.call(fn, data, *args, limits, timeout=limits.isolate_timeout)
-        return fn(data, *args, limits)
+        try:
+            return fn(data, *args, limits)
+        except TooCostly:
+            whole = dataclasses.replace(limits, isolate_pixels=0)  # the helper decodes it, whatever its size
+            return isolation.call(fn, data, *args, whole, timeout=limits.isolate_timeout)
     except PreprocessError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from exc
     except isolation.Refused as exc:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from app.core import isolation
-from app.core.preprocess import Limits, PreprocessError, decode, decoded_pixels, preprocess_colour, preprocess_image
+from app.core.preprocess import Limits, PreprocessError, TooCostly, decode, preprocess_colour, preprocess_image
 from tests.support import isolation_targets
 from tests.support.drawings import draw_digit, png
 from tests.support.hostile import costly_images
@@ -92,25 +93,29 @@ def test_a_hang_is_killed_at_the_deadline() -> None:
 
 
 @pytest.mark.parametrize("case", range(len(COSTLY)), ids=[name for name, _, _ in COSTLY])
-def test_decoded_pixels_is_what_decoding_gives(case: int) -> None:
+def test_too_costly_exactly_when_decoding_gives_more_pixels(case: int) -> None:
     _, data, _ = COSTLY[case]
     try:
         image = decode(data, LIMITS)
     except PreprocessError:
-        assert decoded_pixels(data, LIMITS) == 0  # refused at once, in-process
-        return
-    assert decoded_pixels(data, LIMITS) == image.width * image.height
+        return  # refused in-process anyway, cheaply, from the header
+    pixels = image.width * image.height
+    for bound in (pixels - 1, pixels):
+        costly = replace(LIMITS, isolate_pixels=bound)
+        if bound < pixels:
+            with pytest.raises(TooCostly):
+                decode(data, costly)
+        else:
+            assert decode(data, costly).size == image.size
 
 
 @pytest.mark.parametrize("side", [1000, 3000, 4000, 5600])
-def test_decoded_pixels_of_a_reduced_jpeg(side: int) -> None:
+def test_too_costly_counts_a_reduced_jpeg_at_its_reduced_size(side: int) -> None:
     buf = io.BytesIO()
     Image.new("L", (side, side // 2), 200).save(buf, format="JPEG")
     data = buf.getvalue()
     image = decode(data, LIMITS)
-    assert decoded_pixels(data, LIMITS) == image.width * image.height <= LIMITS.decode_pixels
-
-
-def test_decoded_pixels_of_what_is_not_an_image() -> None:
-    assert decoded_pixels(b"not an image", LIMITS) == 0
-    assert decoded_pixels(b"", LIMITS) == 0
+    assert image.width * image.height <= LIMITS.decode_pixels
+    assert decode(data, replace(LIMITS, isolate_pixels=image.width * image.height)).size == image.size
+    with pytest.raises(TooCostly):
+        decode(data, replace(LIMITS, isolate_pixels=image.width * image.height - 1))

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from app.core.preprocess import Limits, Preprocessed, PreprocessError
+from app.core.preprocess import Limits, Preprocessed, PreprocessError, TooCostly
 
 
 def crash(*_: object) -> Preprocessed:
@@ -34,3 +34,10 @@ def fail(*_: object) -> Preprocessed:
 def pid(*_: object) -> int:
     """The process it runs in."""
     return os.getpid()
+
+
+def crash_in_helper(data: bytes, limits: Limits) -> Preprocessed:
+    """Like preprocess_image on a large image: too costly for the worker, and then the decoder crashes in the helper."""
+    if limits.isolate_pixels:
+        raise TooCostly(f"{len(data)} bytes")
+    return crash()

@@ -45,7 +45,7 @@ def test_helper_answers_v2_as_the_worker_does(registry: Registry) -> None:
 
 
 def test_a_crashing_helper_is_a_json_422(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inputs, "preprocess_image", isolation_targets.crash)
+    monkeypatch.setattr(inputs, "preprocess_image", isolation_targets.crash_in_helper)
     with TestClient(create_app(Settings(isolate_pixels=1000), registry), base_url="http://localhost") as c:
         r = post(c, ANSWERED[0])
         assert r.status_code == 422 and r.json()["error"]["code"] == "corrupt_image", r.text

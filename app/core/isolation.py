@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -17,9 +18,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 # The helper yields the CPU to the server's own work (answering cheap requests) when both want it.
 HELPER_NICENESS = 5
-# What the forkserver imports once, so each helper starts with them loaded: the server's main module (when it is a
-# script, multiprocessing would otherwise re-run it in every child), this module and the preprocessing it runs.
-PRELOAD = ["__main__", "app.core.isolation", "app.core.preprocess"]
+# What the forkserver imports once, so each helper starts with them loaded: this module and the preprocessing it runs.
+PRELOAD = ["app.core.isolation", "app.core.preprocess"]
+# multiprocessing re-runs a main *script* (the `convscope` console script) in every child unless the forkserver has
+# imported it, and its own preload of "__main__" never does (Python 3.11 does not pass it the script's path): this
+# variable passes the path, and importing this module in the forkserver imports the script there, once.
+MAIN_SCRIPT = "CONVSCOPE_HELPER_MAIN_SCRIPT"
 _CONTEXT = multiprocessing.get_context("forkserver")
 
 
@@ -41,10 +45,27 @@ class Refused(Exception):
 
 def start() -> None:
     """Start the forkserver now (it imports PRELOAD once) rather than in the first call."""
-    _CONTEXT.set_forkserver_preload(PRELOAD)
+    _prepare()
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
+
+
+def _prepare() -> None:
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None) if getattr(main, "__spec__", None) is None else None
+    if script:
+        os.environ.setdefault(MAIN_SCRIPT, os.path.abspath(script))
+    _CONTEXT.set_forkserver_preload(PRELOAD)
+
+
+def _import_main_script() -> None:
+    """In the forkserver: import the server's main script as multiprocessing's children expect to find it."""
+    path = os.environ.get(MAIN_SCRIPT)
+    if path and multiprocessing.parent_process() is None and getattr(sys.modules["__main__"], "__file__", None) != path:
+        from multiprocessing import spawn
+
+        spawn.import_main_path(path)
 
 
 def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -61,7 +82,7 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
 
 def call(fn: Callable[..., T], *args: Any, timeout: float) -> T:
     """fn(*args) in a new helper process; Refused (fn raised), HelperTimeout or HelperFailed otherwise."""
-    _CONTEXT.set_forkserver_preload(PRELOAD)
+    _prepare()
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     process = _CONTEXT.Process(target=_child, args=(sender, fn, args), daemon=True, name="convscope-helper")
     try:
@@ -92,3 +113,7 @@ def call(fn: Callable[..., T], *args: Any, timeout: float) -> T:
     Exception.__init__(error, message)
     error.__dict__.update(state)
     raise Refused(error)
+
+
+if os.environ.get(MAIN_SCRIPT) and sys.argv == ["-c"] and "multiprocessing.forkserver" in sys.modules:
+    _import_main_script()  # this module is being preloaded by the helpers' forkserver

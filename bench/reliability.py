@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -52,9 +53,10 @@ def load(url: str, kind: str, seconds: float, connections: int = 32) -> dict[str
     return result
 
 
-def _costly_clients(url: str, clients: int, stop: Any, results: Any) -> None:
+def _costly_clients(url: str, clients: int, stop: Any, results: Any, ready: Any) -> None:
     """In a child process (so the /healthz prober does not share a GIL with 32 client threads): post costly images."""
     images = costly_images()
+    ready.set()  # building the images takes seconds on a busy machine: the probing starts once the flood does
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     slowest = 0.0
@@ -91,12 +93,13 @@ def _costly_clients(url: str, clients: int, stop: Any, results: Any) -> None:
 def flood(url: str, clients: int = 32, seconds: float = 20.0) -> dict[str, Any]:
     """`clients` connections post the costliest images while /healthz is probed every 20 ms from another process."""
     context = multiprocessing.get_context("spawn")
-    stop, results = context.Event(), context.Queue()
-    child = context.Process(target=_costly_clients, args=(url, clients, stop, results))
+    stop, results, ready = context.Event(), context.Queue(), context.Event()
+    child = context.Process(target=_costly_clients, args=(url, clients, stop, results, ready))
     child.start()
     health: list[float] = []
     try:
-        time.sleep(3)  # the child imports, then the flood builds up
+        ready.wait(timeout=180)
+        time.sleep(3)  # the flood builds up
         with httpx.Client(base_url=url, timeout=30) as c:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
@@ -188,11 +191,13 @@ def drain(clients: int = 32, workers: int = 2) -> dict[str, Any]:
     return {"clients": clients, "outcomes": dict(outcomes), "dropped": dropped, "exit_code": code, "drain_s": seconds}
 
 
-def _hostile(url: str, stop: threading.Event, counts: Counter[str]) -> None:
+ACTS = ("header", "head-drip", "body-drip", "costly", "garbage", "hangup", "host", "repeat")
+
+
+def _hostile(url: str, stop: threading.Event, counts: Counter[str], acts: tuple[str, ...] = ACTS) -> None:
     """Hostile traffic, one act at a time: big headers, drips, costly images, garbage, disconnects, bad hosts."""
     images = costly_images()
     body = json.dumps(PIXELS).encode()
-    acts = ["header", "head-drip", "body-drip", "costly", "garbage", "hangup", "host", "repeat"]
     i = 0
     while not stop.is_set():
         act = acts[i % len(acts)]
@@ -228,7 +233,37 @@ def _hostile(url: str, stop: threading.Event, counts: Counter[str]) -> None:
             counts[f"{act}:{type(exc).__name__}"] += 1
 
 
-def soak(seconds: float = 600.0, hostile_clients: int = 4) -> dict[str, Any]:
+def memory_map(pid: int) -> dict[str, int]:
+    """Resident MiB by kind of mapping: [heap] (glibc's main arena), anonymous (other arenas, large blocks, Python's
+    small-object arenas, torch), and files (code, weights)."""
+    kib = {"heap": 0, "anon": 0, "file": 0}
+    kind = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and not fields[0].endswith(":"):
+            name = fields[5] if len(fields) > 5 else ""
+            kind = "heap" if name == "[heap]" else "anon" if not name else "file" if name.startswith("/") else ""
+        elif fields and fields[0] == "Rss:" and kind:
+            kib[kind] += int(fields[1])
+    return {k: round(v / 1024) for k, v in kib.items()}
+
+
+def _children_rss_mib(pid: int) -> dict[str, int]:
+    """RSS of a process's children (name: MiB), e.g. the forkserver that starts decoding helpers."""
+    out: dict[str, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:60]
+                out[f"{child} {cmdline}"] = round(rss_kib(int(child)) / 1024)
+            except (OSError, RuntimeError):
+                continue  # exited meanwhile
+    return out
+
+
+def soak(
+    seconds: float = 600.0, hostile_clients: int = 4, acts: tuple[str, ...] = ACTS, good: str = "mixed"
+) -> dict[str, Any]:
     """Mixed good load (32 connections) and hostile clients for `seconds`: good requests all 200, RSS flat.
 
     RSS is sampled every 10 s; growth is measured from the first minute on, once the costly decodes have set the
@@ -237,38 +272,50 @@ def soak(seconds: float = 600.0, hostile_clients: int = 4) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     stop = threading.Event()
     samples: list[int] = []
+    maps: list[dict[str, int]] = []
     with server_process(env={"CONVSCOPE_LOG_LEVEL": "error"}) as (url, proc):
-        load(url, "mixed", 5)  # warm-up
+        load(url, good, 5)  # warm-up
         start_rss = rss_kib(proc.pid)
-        threads = [threading.Thread(target=_hostile, args=(url, stop, counts)) for _ in range(hostile_clients)]
+        threads = [threading.Thread(target=_hostile, args=(url, stop, counts, acts)) for _ in range(hostile_clients)]
 
         def sample() -> None:
             while not stop.wait(10):
                 samples.append(rss_kib(proc.pid))
+                if len(samples) % 3 == 0:
+                    maps.append(memory_map(proc.pid))
 
         threads.append(threading.Thread(target=sample))
         for t in threads:
             t.start()
-        good = load(url, "mixed", seconds)
+        good_load = load(url, good, seconds)
         stop.set()
         for t in threads:
             t.join(timeout=60)
         after = rss_kib(proc.pid)
+        helpers = _children_rss_mib(proc.pid)
         healthy = httpx.get(url + "/healthz").status_code == 200
     minute = samples[5] if len(samples) > 6 else start_rss
+    # Single samples catch a costly decode in flight (tens of MiB for a moment): compare the medians of the second
+    # minute and of the last minute too, which is what "flat" means for a server that decodes large images.
+    second, last = statistics.median(samples[6:12] or [start_rss]), statistics.median(samples[-6:] or [start_rss])
     return {
         "seconds": seconds,
-        "good_requests": good["requests"],
-        "good_ok": good["ok"],
-        "good_errors": good["errors"] + good["non_200"],
-        "good_p99_ms": good["p99_ms"],
+        "good_requests": good_load["requests"],
+        "good_ok": good_load["ok"],
+        "good_errors": good_load["errors"] + good_load["non_200"],
+        "good_p99_ms": good_load["p99_ms"],
         "hostile": dict(sorted(counts.items())),
         "rss_start_kib": start_rss,
         "rss_after_first_minute_kib": minute,
         "rss_after_kib": after,
         "rss_timeline_mib": [round(s / 1024) for s in samples],
+        "memory_map_every_30s_mib": maps,
         "rss_growth": round((after - minute) / minute, 4),
+        "rss_median_second_minute_mib": round(second / 1024),
+        "rss_median_last_minute_mib": round(last / 1024),
+        "rss_growth_of_medians": round((last - second) / second, 4),
         "healthy_after": healthy,
+        "child_processes_rss_mib": helpers,  # the helpers' forkserver and multiprocessing's resource tracker
     }
 
 
@@ -288,6 +335,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--soak", type=float, default=0.0, help="also soak for this many seconds (600 in README)")
     parser.add_argument("--only", choices=["flood", "restart", "drain", "soak"], default=None)
+    parser.add_argument("--acts", default=",".join(ACTS), help="the soak's hostile acts (comma-separated)")
+    parser.add_argument("--hostile", type=int, default=4, help="the soak's hostile clients")
+    parser.add_argument("--good", default="mixed", help="the soak's good traffic (a bench.load kind)")
     args = parser.parse_args()
     if args.only == "flood":
         with server_process(workers=2, env={"CONVSCOPE_LOG_LEVEL": "warning"}) as (url, _):
@@ -297,7 +347,7 @@ def main() -> None:
     elif args.only == "drain":
         result = drain()
     elif args.only == "soak":
-        result = soak(args.soak or 600)
+        result = soak(args.soak or 600, args.hostile, tuple(args.acts.split(",")), args.good)
     else:
         result = bench_reliability(args.quick, args.soak)
     print(json.dumps(result, indent=2))

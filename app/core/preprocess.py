@@ -26,6 +26,16 @@ class PreprocessError(ValueError):
         self.status = status
 
 
+class TooCostly(PreprocessError):
+    """The image decodes to more than `Limits.isolate_pixels`: decode it in a helper process (app.core.isolation).
+
+    A PreprocessError (413), so a caller that does not use helper processes still answers a clear refusal.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("too_costly", message, 413)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Input limits that keep one request from exhausting the server."""
@@ -36,6 +46,10 @@ class Limits:
     # Pixels actually decoded: a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, nearly
     # free); PNG, WebP, GIF and BMP cannot be decoded at reduced scale, so above this they are refused from the header.
     decode_pixels: int = 4_000_000
+    # Images that decode to more pixels than this are decoded in a short-lived helper process (app.core.isolation),
+    # which gives their memory back when it exits and can be killed after `isolate_timeout` seconds; 0: never.
+    isolate_pixels: int = 0
+    isolate_timeout: float = 10.0
 
 
 @dataclass
@@ -80,6 +94,8 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
                     413,
                 )
             _fit_decoding_budget(image, limits.decode_pixels)
+            if limits.isolate_pixels and image.width * image.height > limits.isolate_pixels:
+                raise TooCostly(f"{image.width}×{image.height} pixels to decode")  # nothing decoded yet
             image.seek(0)  # first frame of an animated GIF, WebP or PNG; later frames are never decoded
             image.load()
     except PreprocessError:
@@ -93,16 +109,20 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     return image
 
 
+def _jpeg_scale(width: int, height: int, budget: int) -> int | None:
+    """The smallest of libjpeg's reductions (1, 2, 4, 8) that brings a JPEG within the budget; None if none does."""
+    return next((s for s in (1, 2, 4, 8) if -(-width // s) * -(-height // s) <= budget), None)
+
+
 def _fit_decoding_budget(image: Image.Image, budget: int) -> None:
     """Ask a JPEG over the budget to decode at 1/2, 1/4 or 1/8 scale; refuse any other format over it (413)."""
     width, height = image.size
     if width * height <= budget:
         return
-    if image.format == "JPEG":
-        for scale in (2, 4, 8):
-            if -(-width // scale) * -(-height // scale) <= budget:
-                image.draft(None, (width // scale, height // scale))
-                return
+    scale = _jpeg_scale(width, height, budget) if image.format == "JPEG" else None
+    if scale is not None:
+        image.draft(None, (width // scale, height // scale))
+        return
     raise PreprocessError(
         "too_many_pixels",
         f"The {image.format} image is {width}×{height} = {width * height} pixels; images are decoded within a "

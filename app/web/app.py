@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
+from app.core import isolation
 from app.core.captures import CaptureCache
 from app.core.models import Catalog
 from app.core.registry import Registry
@@ -48,7 +49,11 @@ def create_app(
         # Capture the shipped models' graphs now, off the event loop, rather than in the first v2 request.
         # A running job cannot be cancelled, so shutting down tells it to stop after the model it is capturing.
         stop = threading.Event()
-        warm = asyncio.get_running_loop().run_in_executor(None, app.state.catalog.warm, stop)
+        loop = asyncio.get_running_loop()
+        warm = loop.run_in_executor(None, app.state.catalog.warm, stop)
+        if settings.isolate_pixels:
+            # The helpers' forkserver imports numpy and Pillow once, now, rather than in the first large upload.
+            loop.run_in_executor(None, isolation.start)
         try:
             yield
         finally:

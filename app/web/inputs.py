@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -15,8 +17,16 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
+from app.core import isolation
 from app.core.models import InspectableModel
-from app.core.preprocess import Limits, Preprocessed, PreprocessError, preprocess_colour, preprocess_image
+from app.core.preprocess import (
+    Limits,
+    Preprocessed,
+    PreprocessError,
+    TooCostly,
+    preprocess_colour,
+    preprocess_image,
+)
 from app.web.errors import ApiError, describe_validation
 
 DATA_URL = re.compile(
@@ -56,15 +66,42 @@ def decode_image_string(text: str, limits: Limits) -> bytes:
         raise ApiError(422, "invalid_base64", "The image string is not valid base64 or a data URL.") from exc
 
 
+def preprocess(fn: Callable[..., Preprocessed], data: bytes, *args: Any, limits: Limits) -> Preprocessed:
+    """fn(data, *args, limits), in a helper process if the image decodes to more than limits.isolate_pixels.
+
+    A large decode then never touches the worker's heap or holds its GIL; the helper's crash is a 422, its
+    timeout a 503 with Retry-After, and every refusal the same 4xx as in-process. decode() tells from the header
+    alone (TooCostly, before decoding anything), so small images cost nothing extra.
+    """
+    try:
+        try:
+            return fn(data, *args, limits)
+        except TooCostly:
+            whole = dataclasses.replace(limits, isolate_pixels=0)  # the helper decodes it, whatever its size
+            return isolation.call(fn, data, *args, whole, timeout=limits.isolate_timeout)
+    except PreprocessError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+    except isolation.Refused as exc:
+        if isinstance(exc.error, PreprocessError):
+            raise ApiError(exc.error.status, exc.error.code, exc.error.message) from None
+        raise ApiError(422, "corrupt_image", f"The image could not be decoded ({exc.error}).") from None
+    except isolation.HelperFailed as exc:
+        raise ApiError(422, "corrupt_image", f"Decoding this image failed: {exc}.") from None
+    except isolation.HelperTimeout:
+        raise ApiError(
+            503,
+            "decode_timeout",
+            f"The image took longer than {limits.isolate_timeout:g} s to decode; retry later, or send a smaller one.",
+            headers={"Retry-After": "2"},
+        ) from None
+
+
 def to_input(fields: Fields, limits: Limits) -> Preprocessed:
     """Preprocess image bytes, or take pixels as the input directly (no steps)."""
     if fields.pixels is not None:
         return Preprocessed(input=np.asarray(fields.pixels, dtype=np.float32))
     assert fields.image is not None
-    try:
-        return preprocess_image(fields.image, limits)
-    except PreprocessError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from exc
+    return preprocess(preprocess_image, fields.image, limits=limits)
 
 
 def _validate(model: type[Body], data: Any) -> Body:
@@ -158,14 +195,11 @@ def graph_input(
     """The tensor (1, C, H, W) a v2 request feeds the model: preprocessed image, base64 tensor or nested pixels."""
     shape = m.graph.input_shape
     if fields.image is not None:
-        try:
-            if m.recipe == "mnist":
-                pre = preprocess_image(fields.image, limits)
-                pre = Preprocessed(input=pre.input.reshape(shape), steps=pre.steps, inverted=pre.inverted)
-            else:
-                pre = preprocess_colour(fields.image, shape, m.mean, m.std, limits)  # type: ignore[arg-type]
-        except PreprocessError as exc:
-            raise ApiError(exc.status, exc.code, exc.message) from exc
+        if m.recipe == "mnist":
+            pre = preprocess(preprocess_image, fields.image, limits=limits)
+            pre = Preprocessed(input=pre.input.reshape(shape), steps=pre.steps, inverted=pre.inverted)
+        else:
+            pre = preprocess(preprocess_colour, fields.image, shape, m.mean, m.std, limits=limits)
         return torch.from_numpy(pre.input).unsqueeze(0), pre
     tensor = getattr(body, "tensor", None)
     if tensor is not None:

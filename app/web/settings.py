@@ -31,6 +31,15 @@ class Settings(BaseSettings):
         description="decoding budget: a larger JPEG is decoded at 1/2, 1/4 or 1/8 scale; "
         "a larger PNG, WebP, GIF or BMP is refused from its header (413)",
     )
+    isolate_pixels: int = Field(
+        1_000_000,
+        ge=0,
+        description="images decoding to more pixels than this are decoded in a short-lived helper process "
+        "(its memory is given back when it exits, its crash or hang is a 422 or 503); 0: never",
+    )
+    isolate_timeout: float = Field(
+        10.0, gt=0, description="seconds a helper process may take to decode an image: else it is killed and 503"
+    )
     executor_threads: int = Field(1, gt=0, le=64, description="threads per worker running decoding and the network")
     executor_queue: int = Field(64, ge=0, description="jobs per worker that may wait for a thread; beyond: 503 busy")
     executor_max_wait: float = Field(
@@ -100,4 +109,6 @@ class Settings(BaseSettings):
             max_pixels=self.max_image_pixels,
             max_side=self.max_image_side,
             decode_pixels=self.decode_pixels,
+            isolate_pixels=self.isolate_pixels,
+            isolate_timeout=self.isolate_timeout,
         )

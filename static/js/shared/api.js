@@ -1,6 +1,7 @@
 // API client: predictions (binary frames: 8-bit display values by default, float32 on request), traces, model description, samples and the lab.
 import { CONFIG } from "./config.js";
 import { parseFrame } from "./frame.js";
+import { fetchRetrying } from "./retry.js";
 
 export { parseFrame };
 
@@ -26,9 +27,9 @@ function apiUrl(path, params = {}) {
   return `${CONFIG.api}${path}${text ? `?${text}` : ""}`;
 }
 
-/** fetch that turns any non-2xx answer into an ApiError carrying the API's error code and message. */
+/** fetch (a busy server's 503 retried, see retry.js) that turns any non-2xx answer into an ApiError with the API's code. */
 export async function fetchOk(url, options) {
-  const response = await fetch(url, options);
+  const response = await fetchRetrying(url, options);
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     const err = body && body.error ? body.error : { code: "http_error", message: response.statusText };

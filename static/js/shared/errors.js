@@ -9,6 +9,8 @@ const MESSAGES = {
   too_large: "That file is too large. Choose an image under a few megabytes.",
   too_many_pixels: "That image has too many pixels. Choose a smaller picture of a digit.",
   unknown_model: "This page asked for a model the server does not serve. Pick one from the Model list.",
+  busy: "The server is busy and did not get to this after a few tries. Try again in a moment.",
+  decode_timeout: "That image took too long to read. Try a smaller picture of the digit.",
   network: "The server could not be reached. Is convscope still running?",
 };
 

@@ -1,6 +1,7 @@
 // Wires the visualiser page: drawing → live predictions (one request in flight, latest wins) → the answer, the
 // layers and the overview; selecting a unit → its field on the input, its arithmetic (a bottom sheet on phones).
 import { getModel, trace } from "../shared/api.js";
+import { showBusyNotes } from "../shared/busy.js";
 import { CONFIG } from "../shared/config.js";
 import { $ } from "../shared/dom.js";
 import { friendly } from "../shared/errors.js";
@@ -115,6 +116,7 @@ function outputs(view, prediction, tracer) {
 }
 
 async function main() {
+  showBusyNotes();
   const model = await getModel();
   const view = new NetworkView($("network"), model);
   const prediction = new PredictionView({ digit: $("prediction"), confidence: $("confidence"), bars: $("bars") });

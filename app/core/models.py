@@ -23,8 +23,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from app.core.calibration import Calibration
 from app.core.graph import CapturedGraph, GraphError, capture_graph, export, layer_roles
-from app.core.weights import Manifest, WeightsError, discover, load_model
+from app.core.weights import Manifest, WeightsError, discover, load_calibration, load_model
 
 Recipe = Literal["mnist", "image"]
 DIGITS = [str(d) for d in range(10)]
@@ -60,6 +61,7 @@ class InspectableModel:
     accuracy: float | None = None
     sha256: str | None = None
     roles: dict[str, str] = field(default_factory=dict)
+    calibration: Calibration | None = None  # shipped digit models: temperature and non-digit threshold
 
     def __post_init__(self) -> None:
         self.roles = layer_roles(self.graph)
@@ -129,6 +131,7 @@ def builtin(manifest_path: Path) -> InspectableModel:
                 accuracy=manifest.test_accuracy,
                 sha256=manifest.sha256,
             )
+            _BUILTIN_CACHE[key].calibration = load_calibration(manifest_path, manifest)
         return _BUILTIN_CACHE[key]
 
 

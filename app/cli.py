@@ -265,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--architecture", "--arch", dest="architecture", default="lenet", help="lenet, lenet5 or resnet-mnist"
     )
-    s.add_argument("--epochs", type=int, default=30)
+    s.add_argument("--epochs", type=int, default=22)
     s.add_argument("--seed", type=int, default=2026)
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--out", default=str(MODELS_DIR))

@@ -29,7 +29,7 @@ class TrainConfig:
     name: str = "lenet"
     architecture: str = "lenet"
     seed: int = 2026
-    epochs: int = 30
+    epochs: int = 22
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 5e-4

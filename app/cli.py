@@ -123,10 +123,22 @@ def _train(args: argparse.Namespace) -> int:
         )
         if args.epochs is not None:
             config = dataclasses.replace(config, epochs=args.epochs)
-        manifest = train(config, data_dir, Path(args.out))
+        checkpoint = Path(args.checkpoint) if args.checkpoint else None
+        manifest = train(config, data_dir, Path(args.out), checkpoint=checkpoint)
     print(
         f"{manifest.name}: test accuracy {manifest.test_accuracy:.2%} ({manifest.test_errors} errors), "
         f"{manifest.training['seconds']} s, sha256 {manifest.sha256}"
+    )
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from app.training.train import calibrate_shipped
+
+    manifest = calibrate_shipped(Path(args.models_dir) / f"{args.model}.json", Path(args.data_dir))
+    print(
+        f"{manifest.name}: temperature {manifest.temperature:.4f}, cue threshold {manifest.cue['threshold']:.4f}, "
+        f"AUROC {manifest.cue['auroc']:.4f}, FPR at 95 % TPR {manifest.cue['fpr_at_95_tpr']:.2%}"
     )
     return 0
 
@@ -143,14 +155,23 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"error: no model {args.model!r}; available: {', '.join(registry.all_names())}", file=sys.stderr)
         return 2
     if manifest.dataset == "shapes":  # its held-out split is generated, not read from --data-dir
+        if args.stress:
+            print("error: --stress is the digit models' suite (built from MNIST's test set)", file=sys.stderr)
+            return 2
         result = evaluate_shapes(model, manifest.test_total, manifest.mean, manifest.std)
     else:
-        result = evaluate(model, load_split(Path(args.data_dir), "test"))
+        split = load_split(Path(args.data_dir), "test")
+        result = evaluate(model, split)
     print(
         f"{manifest.name}: accuracy {result.accuracy:.2%} on {result.total} test images ({result.errors} errors); "
         f"manifest says {manifest.test_accuracy:.2%}"
     )
     print(format_confusion(result.confusion))
+    if args.stress:
+        from app.core.robustness import stress_report
+        from app.core.stress import format_report
+
+        print(format_report(stress_report(model, split, manifest.temperature), manifest.temperature))
     return 0
 
 
@@ -232,7 +253,7 @@ class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def parser() -> argparse.ArgumentParser:
-    """The argument parser with its four subcommands."""
+    """The argument parser with its subcommands."""
     p = argparse.ArgumentParser(prog="convscope", description="See inside a convolutional neural network.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -280,16 +301,32 @@ def parser() -> argparse.ArgumentParser:
         choices=sorted(ARCHITECTURES),
         help="colour-shapes trains on images it generates (no --data-dir)",
     )
-    s.add_argument("--epochs", type=int, default=None, help="default: 30 for MNIST, 15 for colour-shapes")
+    s.add_argument("--epochs", type=int, default=None, help="default: 22 for MNIST, 15 for colour-shapes")
     s.add_argument("--seed", type=int, default=2026)
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--out", default=str(MODELS_DIR))
+    s.add_argument("--checkpoint", default=None, help="file to save the state to after every epoch and resume from")
     s.set_defaults(func=_train)
+
+    s = sub.add_parser(
+        "calibrate",
+        help="fit a shipped model's temperature and non-digit cue on the held-out training split (weights unchanged)",
+        formatter_class=fmt,
+    )
+    s.add_argument("--data-dir", required=True, help="directory with the four MNIST IDX .gz files")
+    s.add_argument("--model", default="lenet")
+    s.add_argument("--models-dir", default=str(MODELS_DIR))
+    s.set_defaults(func=_calibrate)
 
     s = sub.add_parser("evaluate", help="accuracy and confusion matrix on the MNIST test set", formatter_class=fmt)
     s.add_argument("--data-dir", default=str(MNIST_DIR))
     s.add_argument("--model", default=None)
     s.add_argument("--models-dir", default=str(MODELS_DIR))
+    s.add_argument(
+        "--stress",
+        action="store_true",
+        help="also the stress suite: per-family and per-class accuracy, calibration error before/after temperature",
+    )
     s.set_defaults(func=_evaluate)
     return p
 

@@ -7,15 +7,18 @@ import hashlib
 import json
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from app import cli
-from app.core import mnist
+from app.core import mnist, robustness, stress
 from app.core.mnist import load_split
 from app.core.weights import Manifest, load_model
 from app.paths import MNIST_DIR, MODELS_DIR
+from app.training import train as train_module
 from app.training.train import TrainConfig, train
 from tests.support.drawings import draw_digit, png
 
@@ -39,13 +42,60 @@ def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.M
         sums[mnist.FILES[f"{split}_images"]] = write_idx(data / mnist.FILES[f"{split}_images"], images)
         sums[mnist.FILES[f"{split}_labels"]] = write_idx(data / mnist.FILES[f"{split}_labels"], labels)
     monkeypatch.setattr(mnist, "RAW_MD5", sums)
-    config = TrainConfig(name="tiny", epochs=4, batch_size=32, ema_decay=0.9)
+    config = TrainConfig(name="tiny", epochs=4, batch_size=32, ema_decay=0.9, holdout=128, cue_images_per_kind=10)
     first = train(config, data, tmp_path / "a", progress=False)
-    second = train(config, data, tmp_path / "b", progress=False)
-    assert first.sha256 == second.sha256, "same seed, same weights"
-    assert first.test_accuracy > 0.4 and first.test_total == 512, "it learns (chance is 0.1)"
+    second = train(config, data, tmp_path / "b", progress=False, checkpoint=tmp_path / "b.ckpt")
+    assert first.sha256 == second.sha256, "same seed, same weights, with or without checkpoints"
+    assert first.test_accuracy > 0.3 and first.test_total == 512, "it learns (chance is 0.1)"
     _model, manifest = load_model(tmp_path / "a" / "tiny.json")
     assert manifest.layers[0] == "conv1" and json.loads((tmp_path / "a" / "tiny.json").read_text())["training"]
+    assert manifest.training["label_smoothing"] == 0.0 and manifest.temperature > 0
+    assert manifest.cue["threshold"] == first.cue["threshold"] and set(manifest.stress["families"]) == set(
+        stress.FAMILIES
+    )
+    assert len(manifest.training["holdout_accuracy"]) == 4
+    # A run interrupted after its second epoch resumes from the checkpoint to the same weights.
+    calls = []
+    real = train_module.recalibrate_batchnorm
+
+    def interrupt(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:  # once per epoch: the third epoch's end
+            raise KeyboardInterrupt
+        real(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(train_module, "recalibrate_batchnorm", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            train(config, data, tmp_path / "c", progress=False, checkpoint=tmp_path / "c.ckpt")
+    assert torch.load(tmp_path / "c.ckpt", weights_only=True)["epoch"] == 2
+    resumed = train(config, data, tmp_path / "c", progress=False, checkpoint=tmp_path / "c.ckpt")
+    assert resumed.sha256 == first.sha256
+
+
+def test_cli_evaluate_stress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--stress prints a row per family with accuracy, ECE before/after and ten per-class accuracies."""
+    test = load_split(MNIST_DIR, "test")
+    data = tmp_path / "data"
+    data.mkdir()
+    sums = {
+        mnist.FILES["test_images"]: write_idx(data / mnist.FILES["test_images"], test.images[:300]),
+        mnist.FILES["test_labels"]: write_idx(data / mnist.FILES["test_labels"], test.labels[:300]),
+    }
+    monkeypatch.setattr(mnist, "RAW_MD5", sums)
+    assert cli.main(["evaluate", "--stress", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    model, manifest = load_model(Path(MODELS_DIR) / "lenet.json")
+    report = robustness.stress_report(model, load_split(data, "test"), manifest.temperature)
+    for family, figures in report["families"].items():
+        row = next(line for line in out.splitlines() if line.startswith(family + " "))
+        cells = row.split()
+        assert cells[1] == f"{figures['accuracy']:.2%}" and cells[2] == f"{figures['ece_before']:.4f}"
+        assert cells[3] == f"{figures['ece_after']:.4f}" and len(cells) == 14
+        assert cells[4:] == [f"{a:.2%}" for a in figures["per_class"]]
+    assert f"{stress.HELD_OUT}: " in out and "held out of training" in out
 
 
 def test_cli_predict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

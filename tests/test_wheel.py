@@ -80,6 +80,7 @@ def test_wheel_carries_models_static_templates_and_test_set(wheel: Path) -> None
     for shipped in (
         "models/lenet.pt",
         "models/lenet.json",
+        "models/lenet.cue.pt",
         "models/lenet5.pt",
         "models/shapes.pt",
         "models/shapes.json",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from app.core import calibration
 from app.core.captures import Capture, CaptureCache, input_id
 from app.core.encoding import png_data_url
 from app.core.explain import computation, input_gradient
@@ -117,6 +118,20 @@ def prediction(m: InspectableModel, capture: Capture, top: int = 5) -> dict[str,
     return {"prediction": entry(int(order[0])), "top": [entry(int(i)) for i in order], "probabilities": probabilities}
 
 
+def confidence(m: InspectableModel, capture: Capture) -> dict[str, Any] | None:
+    """The calibrated answer and the non-digit cue for a shipped digit model (None for other models)."""
+    logits = next((name for name, role in m.roles.items() if role == "logits"), None)
+    cal = m.calibration
+    if cal is None or logits is None:
+        return None
+    features = None
+    if cal.density is not None:
+        if cal.density.layer not in capture.values:
+            return None  # the threshold is for the combined score: no cue without the density's layer
+        features = capture.values[cal.density.layer][0].numpy()
+    return calibration.cue(capture.values[logits][0].numpy(), cal, features)
+
+
 def select_layers(m: InspectableModel, wanted: list[str] | None) -> list[str]:
     """Layer names to return: the list given ('*' for all), or by default all for small models and none for big."""
     if wanted is None:
@@ -167,6 +182,7 @@ def predict(
         "input": input_description(m),
         "output": m.graph.output,
         **predicted,
+        "confidence": confidence(m, capture),
         "steps": [
             {
                 "name": s.name,

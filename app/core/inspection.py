@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core import calibration
 from app.core.architectures import DESCRIPTIONS
 from app.core.capture import as_input, capture
 from app.core.encoding import png_data_url
@@ -81,10 +82,14 @@ def predict(lm: LoadedModel, pre: Preprocessed, layers: list[str] | None, steps:
     outputs = capture(lm.model, as_input(pre.input))
     probabilities = outputs[lm.specs[-1].name][0].numpy()  # (10,)
     wanted = set(layers) if layers is not None else None
+    cal = lm.calibration
+    logits = outputs[lm.specs[-2].name][0].numpy() if lm.specs[-1].kind == "softmax" else None  # (10,)
+    features = outputs[cal.density.layer][0].numpy() if cal is not None and cal.density is not None else None
     return {
         "model": lm.name,
         "prediction": int(np.argmax(probabilities)),
         "probabilities": probabilities,
+        "confidence": calibration.cue(logits, cal, features) if cal is not None and logits is not None else None,
         "input": pre.input,
         "inverted": pre.inverted,
         "steps": [

@@ -24,9 +24,10 @@ import torch
 from torch import nn
 
 from app.core import datasets
+from app.core.calibration import Calibration
 from app.core.datasets import Dataset, InputSpec
 from app.core.graph import CapturedGraph, GraphError, capture_graph, export, layer_roles
-from app.core.weights import Manifest, WeightsError, discover, load_model
+from app.core.weights import Manifest, WeightsError, discover, load_calibration, load_model
 
 Recipe = Literal["mnist", "image"]
 DIGITS = [str(d) for d in range(10)]
@@ -64,6 +65,7 @@ class InspectableModel:
     sha256: str | None = None
     roles: dict[str, str] = field(default_factory=dict)
     dataset: Dataset | None = None  # its gallery: demo images, test digits, or the user's --dataset folder
+    calibration: Calibration | None = None  # shipped digit models: temperature and non-digit threshold
 
     def __post_init__(self) -> None:
         self.roles = layer_roles(self.graph)
@@ -144,6 +146,7 @@ def builtin(manifest_path: Path) -> InspectableModel:
                 model.dataset = datasets.generated_shapes(model.input_spec)
             else:
                 model.dataset = datasets.mnist_test(model.input_spec, model.labels)
+            model.calibration = load_calibration(manifest_path, manifest)
             _BUILTIN_CACHE[key] = model
         return _BUILTIN_CACHE[key]
 

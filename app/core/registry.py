@@ -12,8 +12,9 @@ from pathlib import Path
 
 from torch import nn
 
+from app.core.calibration import Calibration
 from app.core.layers import LayerSpec, layer_specs
-from app.core.weights import Manifest, WeightsError, discover, load_model
+from app.core.weights import Manifest, WeightsError, discover, load_calibration, load_model
 from app.paths import MODELS_DIR
 
 
@@ -24,6 +25,7 @@ class LoadedModel:
     model: nn.Sequential
     manifest: Manifest
     specs: list[LayerSpec]
+    calibration: Calibration | None = None  # temperature and non-digit cue of a calibrated manifest
 
     @property
     def name(self) -> str:
@@ -59,7 +61,9 @@ class Registry:
         for manifest_path in discover(models_dir):
             model, manifest = load_model(manifest_path)
             if isinstance(model, nn.Sequential) and manifest.dataset == "mnist" and manifest.preprocess == "mnist":
-                loaded.append(LoadedModel(model, manifest, layer_specs(model)))
+                loaded.append(
+                    LoadedModel(model, manifest, layer_specs(model), load_calibration(manifest_path, manifest))
+                )
             else:
                 graph_models[manifest.name] = (model, manifest)
         return cls(loaded, graph_models)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from app.core.architectures import build
+from app.core.calibration import Calibration, Density, of_manifest
 from app.paths import MODELS_DIR
 
 
@@ -42,6 +43,13 @@ class Manifest:
     labels: list[str] | None = None  # class names; None: the digits 0..9
     mean: list[float] = field(default_factory=list)  # per-channel, for preprocess "image"
     std: list[float] = field(default_factory=list)
+    # Served probabilities are softmax(logits / temperature); the logits and the network's own softmax stay raw.
+    temperature: float = 1.0
+    # The "looks like a digit" cue: score name, threshold and how well it separates digits from generated non-digits.
+    cue: dict[str, Any] = field(default_factory=dict)
+    # Calibration error before/after temperature scaling and the stress suite's figures.
+    calibration: dict[str, Any] = field(default_factory=dict)
+    stress: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -74,6 +82,26 @@ def save_model(model: nn.Module, manifest: Manifest, out_dir: Path) -> Manifest:
     manifest.sha256 = sha256_file(weights_path)
     manifest.write(out_dir / f"{manifest.name}.json")
     return manifest
+
+
+def save_density(density: Density, out_dir: Path, name: str) -> tuple[str, str]:
+    """Save the cue's density (class means and precision) next to the weights; return its file name and SHA-256."""
+    path = out_dir / f"{name}.cue.pt"
+    torch.save({"means": torch.from_numpy(density.means), "precision": torch.from_numpy(density.precision)}, path)
+    return path.name, sha256_file(path)
+
+
+def load_calibration(manifest_path: Path, manifest: Manifest) -> Calibration | None:
+    """The manifest's temperature and non-digit cue, its density file verified by SHA-256 (None if uncalibrated)."""
+    density = None
+    file = manifest.cue.get("density_file")
+    if file is not None:
+        path = manifest_path.parent / file
+        if not path.is_file() or sha256_file(path) != manifest.cue.get("density_sha256"):
+            raise WeightsError(f"{path}: the cue's density file is missing or not the one measured")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        density = Density(manifest.cue["layer"], state["means"].numpy(), state["precision"].numpy())
+    return of_manifest(manifest.temperature, manifest.cue, density)
 
 
 def load_model(manifest_path: Path) -> tuple[nn.Module, Manifest]:

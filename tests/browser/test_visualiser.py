@@ -223,3 +223,17 @@ def test_second_architecture_in_the_page(page, server: str) -> None:
         "data-box", box_from_geometry(server, "conv2", (2, 3, 4))
     )
     expect(pg.locator("[data-testid=detail] h3")).to_have_text(re.compile(r"^tanh2\[2, 3, 4\]"))
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)])
+def test_the_cue_flags_a_dash_and_names_the_runner_up(browser, server: str, viewport: tuple[int, int]) -> None:
+    """A horizontal dash is answered with 'does not look like a digit' and the runner-up; clearing clears the cue."""
+    width, height = viewport
+    with open_page(browser, server + "/", viewport={"width": width, "height": height}) as (page, _):
+        stroke(page, [(0.2, 0.5), (0.8, 0.52)])
+        cue = page.locator("[data-testid=cue]")
+        expect(cue).to_contain_text("does not look like a digit", timeout=10_000)
+        expect(cue).to_contain_text("or ")
+        page.screenshot(path=str(ARTIFACTS / f"cue-dash-{width}.png"))
+        page.locator("[data-testid=clear]").click()
+        expect(cue).to_have_text("")

@@ -90,13 +90,15 @@ def test_registry_keeps_the_resnet_out_of_api_v1(registry: Registry) -> None:
 
 def test_recalibrated_batchnorm_statistics_are_exact(resnet: nn.Module) -> None:
     """One batch with a cumulative average: the stem's statistics are those of conv1 on the same augmented batch."""
-    images = to_tensor(mnist.load_split(MNIST_DIR, "test").images[:200])  # (200, 1, 28, 28)
-    recalibrate_batchnorm(resnet, images, torch.Generator().manual_seed(7), count=64, batch_size=64)
+    split = mnist.load_split(MNIST_DIR, "test")
+    images = to_tensor(split.images[:200])  # (200, 1, 28, 28)
+    labels = torch.from_numpy(split.labels[:200].astype("int64"))
+    recalibrate_batchnorm(resnet, images, labels, torch.Generator().manual_seed(7), count=64, batch_size=64)
     assert not resnet.training
     gen = torch.Generator().manual_seed(7)
     pick = torch.randperm(len(images), generator=gen)[:64]
     with torch.no_grad():
-        stem = resnet.conv1(augment(images[pick], gen))  # (64, 16, 28, 28)
+        stem = resnet.conv1(augment(images[pick], labels[pick], gen))  # (64, 16, 28, 28)
     torch.testing.assert_close(resnet.bn1.running_mean, stem.mean((0, 2, 3)))
     torch.testing.assert_close(resnet.bn1.running_var, stem.var((0, 2, 3), unbiased=True))
     assert resnet.bn1.momentum == 0.1, "the usual momentum is restored"
@@ -118,7 +120,14 @@ def test_training_a_resnet_gives_the_ema_model_batchnorm_statistics(
         sums[mnist.FILES[f"{split}_labels"]] = write_idx(data / mnist.FILES[f"{split}_labels"], labels)
     monkeypatch.setattr(mnist, "RAW_MD5", sums)
     config = TrainConfig(
-        name="tinyres", architecture="resnet-mnist", epochs=1, batch_size=32, ema_decay=0.9, bn_recalibration_images=128
+        name="tinyres",
+        architecture="resnet-mnist",
+        epochs=1,
+        batch_size=32,
+        ema_decay=0.9,
+        bn_recalibration_images=128,
+        holdout=64,
+        cue_images_per_kind=5,
     )
     manifest = train(config, data, tmp_path / "out", progress=False)
     model, loaded = load_model(tmp_path / "out" / "tinyres.json")

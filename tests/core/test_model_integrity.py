@@ -12,7 +12,7 @@ import torch
 from app.core.evaluate import evaluate
 from app.core.mnist import load_split
 from app.core.registry import LoadedModel, Registry
-from app.core.weights import Manifest, WeightsError, load_model, sha256_file
+from app.core.weights import Manifest, WeightsError, load_calibration, load_model, sha256_file
 from app.paths import MNIST_DIR, MODELS_DIR
 from app.web.app import create_app
 from app.web.settings import Settings
@@ -79,3 +79,20 @@ def test_missing_weights_and_empty_directory(tmp_path: Path) -> None:
         load_model(manifest)
     with pytest.raises(WeightsError, match="no models"):
         Registry.load(tmp_path / "empty")
+
+
+def test_an_altered_cue_density_refuses_to_load(tmp_path: Path) -> None:
+    manifest_path = copy_model(tmp_path)
+    manifest = Manifest.read(manifest_path)
+    if "density_file" not in manifest.cue:
+        pytest.skip("the shipped lenet carries no cue density")
+    density = tmp_path / manifest.cue["density_file"]
+    shutil.copy(MODELS_DIR / manifest.cue["density_file"], density)
+    assert load_calibration(manifest_path, manifest) is not None
+    data = bytearray(density.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    density.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="density"):
+        load_calibration(manifest_path, manifest)
+    with pytest.raises(WeightsError, match="density"):
+        Registry.load(tmp_path)

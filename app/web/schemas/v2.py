@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from app.web.schemas.visualiser import EncodedArray
+from app.web.schemas.visualiser import Confidence, EncodedArray
 
 Number = Annotated[float, Field(allow_inf_nan=False, strict=True, ge=-1e6, le=1e6)]
 Nested = list[Number] | list[list[Number]] | list[list[list[Number]]]
@@ -192,6 +192,9 @@ class PredictResponseV2(BaseModel):
     prediction: Ranked | None
     top: list[Ranked]
     probabilities: list[float] | None
+    confidence: Confidence | None = Field(
+        default=None, description="calibrated probabilities and the non-digit cue (shipped digit models)"
+    )
     steps: list[StepV2]
     layers: list[LayerValuesV2]
 

@@ -158,12 +158,35 @@ class PreprocessStep(BaseModel):
     png: str = Field(description="data URL of the stage's image (light ink on dark)")
 
 
+class RunnerUp(BaseModel):
+    """The second most probable class, named when the model is unsure."""
+
+    index: int = Field(description="the runner-up class")
+    probability: float = Field(description="its calibrated probability")
+
+
+class Confidence(BaseModel):
+    """Calibrated probabilities and the "does this look like a digit" cue of a shipped digit model."""
+
+    temperature: float = Field(description="T of the manifest: probabilities are softmax(logits / T)")
+    probabilities: list[float] = Field(description="calibrated class probabilities, softmax(logits / T)")
+    confidence: float = Field(description="the calibrated probability of the predicted class")
+    score: float = Field(description="energy score logsumexp(logits): lower means less like a digit")
+    threshold: float = Field(description="the manifest's threshold: score ≥ threshold looks like a digit")
+    looks_like_digit: bool = Field(description="score ≥ threshold")
+    unsure: bool = Field(description="confidence below 0.9, or the input does not look like a digit")
+    runner_up: RunnerUp | None = Field(description="the second most probable class when unsure, else null")
+
+
 class PredictResponse(BaseModel):
     """POST /api/v1/predict."""
 
     model: str
     prediction: int
-    probabilities: list[float]
+    probabilities: list[float] = Field(description="the network's own softmax layer (T = 1), as the layers show it")
+    confidence: Confidence | None = Field(
+        default=None, description="calibrated probabilities and the non-digit cue (shipped digit models)"
+    )
     input: list[list[float]] = Field(description="the 28×28 input actually fed to the network")
     inverted: bool = Field(description="whether preprocessing inverted dark-on-light ink")
     steps: list[PreprocessStep]

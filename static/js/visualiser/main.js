@@ -104,7 +104,7 @@ function outputs(view, prediction, tracer) {
     document.body.classList.remove("empty");
     $("pad-hint").hidden = true;
     view.update(result);
-    prediction.show(result.prediction, result.probabilities);
+    prediction.show(result.prediction, result.probabilities, result.confidence);
     showSeen($("seen"), result.input);
     if (steps) renderSteps($("steps"), result.steps);
     showError(null, "");
@@ -119,7 +119,12 @@ async function main() {
   showBusyNotes();
   const model = await getModel();
   const view = new NetworkView($("network"), model);
-  const prediction = new PredictionView({ digit: $("prediction"), confidence: $("confidence"), bars: $("bars") });
+  const prediction = new PredictionView({
+    digit: $("prediction"),
+    confidence: $("confidence"),
+    cue: $("cue"),
+    bars: $("bars"),
+  });
   const detail = detailPanel(model.layers);
   let out = null;
   const tracer = createTracer(view, detail, () => out.state.result && out.state.result.input);

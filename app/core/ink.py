@@ -255,4 +255,6 @@ def digit_region(mask: np.ndarray) -> tuple[np.ndarray, int]:
     factor = max(1, -(-max(h, w) // COMPONENT_SIDE))
     kept, dropped = keep_digit(pooled(mask, factor))
     region = grow(kept)
+    if factor == 1:
+        return region, dropped
     return np.repeat(np.repeat(region, factor, axis=0), factor, axis=1)[:h, :w], dropped

@@ -194,7 +194,8 @@ def find_ink(grey: np.ndarray) -> InkFound:
     inverted = ink_lib.dark_ink(grey, surface, ink_lib.noise_sigma(grey))
     flat = ink_lib.flatten(grey, surface, inverted)
     noise = ink_lib.noise_sigma(flat)
-    denoised = ink_lib.median3(flat) if noise > NOISE_FLOOR else flat
+    filtered = noise > NOISE_FLOOR
+    denoised = ink_lib.median3(flat) if filtered else flat
     split = ink_lib.otsu(denoised)
     contrast = split.ink - split.paper
     if contrast < MIN_CONTRAST:
@@ -209,7 +210,7 @@ def find_ink(grey: np.ndarray) -> InkFound:
     ink_values = denoised[kept][::7]  # a sample is enough for a percentile
     top_ink = float(np.percentile(ink_values, 90)) if ink_values.size else split.ink
     span = max(top_ink - split.paper, 1e-6)
-    cut = max(INK_THRESHOLD, NOISE_SNR * ink_lib.noise_sigma(denoised) / span)
+    cut = max(INK_THRESHOLD, NOISE_SNR * (ink_lib.noise_sigma(denoised) if filtered else noise) / span)
     scaled = np.clip((denoised - split.paper) / span, 0.0, 1.0)
     scaled[(scaled <= cut) | ~region] = 0.0
     rows = np.flatnonzero(scaled.any(axis=1))

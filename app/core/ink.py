@@ -67,6 +67,8 @@ def paper_surface(grey: np.ndarray) -> np.ndarray:
     ring[[0, -1], :] = True
     ring[:, [0, -1]] = True
     use = ring.ravel()
+    if np.ptp(values[use]) == 0.0:  # an evenly lit border (a drawing, a scan): one paper level, nothing to fit
+        return np.full((h, w), values[use][0], dtype=np.float32)
     coef = np.linalg.lstsq(terms[use], values[use], rcond=None)[0]
     for _ in range(3):
         residual = values - terms @ coef

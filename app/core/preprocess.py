@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,13 +42,25 @@ class Limits:
     decode_pixels: int = 4_000_000
 
 
-@dataclass
 class Step:
-    """One preprocessing stage: its name, what it did, and the image it produced (float, 0..1)."""
+    """One preprocessing stage: its name, what it did, and the image it produced (float, 0..1). A picture made only
+    for showing (the crop frame, the kept ink) is given as a function and drawn when first read: a request without
+    steps, like the page's live drawing, never pays for it."""
 
-    name: str
-    description: str
-    image: np.ndarray
+    def __init__(self, name: str, description: str, image: np.ndarray | Callable[[], np.ndarray]) -> None:
+        self.name = name
+        self.description = description
+        self._image = image
+
+    @property
+    def image(self) -> np.ndarray:
+        """The stage's image, (H, W) grey or (H, W, 3) colour."""
+        if callable(self._image):
+            self._image = self._image()
+        return self._image
+
+    def __repr__(self) -> str:
+        return f"Step({self.name!r}, {self.description!r})"
 
 
 @dataclass
@@ -181,7 +194,8 @@ class InkFound:
     surface: np.ndarray
     flat: np.ndarray
     denoised: np.ndarray
-    kept: np.ndarray
+    mask: np.ndarray  # above Otsu's threshold
+    region: np.ndarray  # where the digit (not a speck) may have ink
     inverted: bool
     noise: float
     threshold: ink_lib.Threshold
@@ -222,7 +236,8 @@ def find_ink(grey: np.ndarray) -> InkFound:
         surface=surface,
         flat=flat,
         denoised=denoised,
-        kept=mask * np.where(region, np.float32(1.0), np.float32(0.4)),
+        mask=mask,
+        region=region,
         inverted=inverted,
         noise=noise,
         threshold=split,
@@ -323,7 +338,7 @@ def preprocess_array(grey: np.ndarray, colour: np.ndarray | None = None, source:
         Step(
             "original",
             "as decoded and turned upright (EXIF); red frame: the crop",
-            draw_box(grey if colour is None else colour, found.box),
+            lambda: draw_box(grey if colour is None else colour, found.box),
         ),
         Step("grey", f"luminance in 0..1 ({source})", grey),
         Step(
@@ -348,7 +363,7 @@ def preprocess_array(grey: np.ndarray, colour: np.ndarray | None = None, source:
             "ink",
             f"ink above Otsu's threshold {split.value:.2f} (paper {split.paper:.2f}, ink {split.ink:.2f}); "
             f"{found.specks} isolated speck{'' if found.specks == 1 else 's'} dropped (grey)",
-            found.kept,
+            lambda: found.mask * np.where(found.region, np.float32(1.0), np.float32(0.4)),
         ),
         Step("crop", "cropped to the digit's ink, contrast stretched, faint paper set to 0", found.ink),
         Step(

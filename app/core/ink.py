@@ -57,9 +57,12 @@ def paper_surface(grey: np.ndarray) -> np.ndarray:
     takes in every cell that agrees with it, dark or light ink alike, so the polarity need not be known yet.
     """
     h, w = grey.shape
+    edge = border(grey)
+    if np.ptp(edge) == 0.0:  # an evenly lit border (a drawing, a scan): one paper level, nothing to fit
+        return np.full((h, w), edge[0], dtype=np.float32)
     medians, ys, xs = _cell_medians(grey)
     if medians.size == 0:  # too narrow for a surface: the paper is what the border shows
-        return np.full((h, w), float(np.median(border(grey))), dtype=np.float32)
+        return np.full((h, w), float(np.median(edge)), dtype=np.float32)
     gy, gx = np.meshgrid(ys, xs, indexing="ij")  # (gh, gw) each
     terms = _surface_terms(gy.ravel(), gx.ravel())  # (cells, 6)
     values = medians.ravel()
@@ -67,8 +70,6 @@ def paper_surface(grey: np.ndarray) -> np.ndarray:
     ring[[0, -1], :] = True
     ring[:, [0, -1]] = True
     use = ring.ravel()
-    if np.ptp(values[use]) == 0.0:  # an evenly lit border (a drawing, a scan): one paper level, nothing to fit
-        return np.full((h, w), values[use][0], dtype=np.float32)
     coef = np.linalg.lstsq(terms[use], values[use], rcond=None)[0]
     for _ in range(3):
         residual = values - terms @ coef
@@ -174,20 +175,16 @@ def components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     # Runs of the row above that touch run i (diagonals included) form one contiguous index range.
     first = np.searchsorted(rows * width + stops, (rows - 1) * width + starts, side="left")
     last = np.searchsorted(rows * width + starts, (rows - 1) * width + stops, side="right")
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in np.flatnonzero(last > first):
-        for j in range(int(first[i]), int(last[i])):
-            a, b = root(int(i)), root(j)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    roots = np.array([root(i) for i in range(n)], dtype=np.int64)
+    counts = np.maximum(last - first, 0)
+    a = np.repeat(np.arange(n), counts)  # one (a, b) pair per touching pair of runs
+    b = first[a] + np.arange(len(a)) - np.repeat(np.cumsum(counts) - counts, counts)
+    roots = np.arange(n)
+    # Hook every edge's larger root under its smaller one, then compress paths; repeat until the edges agree.
+    while len(a) and not np.array_equal(roots[a], roots[b]):
+        ra, rb = roots[a], roots[b]
+        np.minimum.at(roots, np.maximum(ra, rb), np.minimum(ra, rb))
+        while not np.array_equal(roots[roots], roots):
+            roots = roots[roots]
     labels = np.unique(roots, return_inverse=True)[1]
     return rows, starts, stops, labels, int(labels.max()) + 1 if n else 0
 

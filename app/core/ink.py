@@ -113,7 +113,10 @@ def noise_sigma(img: np.ndarray) -> float:
     stride = max(1, img.shape[0] // 32)  # ~32 rows sample the noise well enough
     rows = img[::stride]
     diffs = np.abs(rows[:, 1:] - rows[:, :-1]).ravel()
-    return float(1.4826 * np.median(diffs) / np.sqrt(2.0)) if diffs.size else 0.0
+    if not diffs.size:
+        return 0.0
+    middle = diffs.size // 2
+    return float(1.4826 * np.partition(diffs, middle)[middle] / np.sqrt(2.0))
 
 
 def median3(img: np.ndarray) -> np.ndarray:
@@ -147,10 +150,9 @@ def otsu(img: np.ndarray, bins: int = 256) -> Threshold:
     w0 = np.cumsum(hist)
     w1 = w0[-1] - w0
     m0 = np.cumsum(hist * centres)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu0 = m0 / w0
-        mu1 = (m0[-1] - m0) / w1
-        between = np.where((w0 > 0) & (w1 > 0), w0 * w1 * (mu0 - mu1) ** 2, 0.0) / w0[-1] ** 2
+    mu0 = m0 / np.maximum(w0, 1.0)  # an empty class has weight 0, so its mean does not matter
+    mu1 = (m0[-1] - m0) / np.maximum(w1, 1.0)
+    between = w0 * w1 * (mu0 - mu1) ** 2 / w0[-1] ** 2
     k = int(np.argmax(between))
     total = float((hist * (centres - m0[-1] / w0[-1]) ** 2).sum() / w0[-1])  # binned, like `between`
     return Threshold(float(edges[k + 1]), float(mu0[k]), float(mu1[k]), float(between[k]) / total if total else 0.0)
@@ -237,13 +239,13 @@ def pooled(mask: np.ndarray, factor: int) -> np.ndarray:
 
 
 def grow(mask: np.ndarray) -> np.ndarray:
-    """Dilate by one cell in all eight directions."""
-    p = np.pad(mask, 1)
-    h, w = mask.shape
-    out = np.zeros_like(mask)
-    for dy in range(3):
-        for dx in range(3):
-            out |= p[dy : dy + h, dx : dx + w]
+    """Dilate by one cell in all eight directions (a 3×3 square: along rows, then along columns)."""
+    rows = mask.copy()
+    rows[:, 1:] |= mask[:, :-1]
+    rows[:, :-1] |= mask[:, 1:]
+    out = rows.copy()
+    out[1:] |= rows[:-1]
+    out[:-1] |= rows[1:]
     return out
 
 

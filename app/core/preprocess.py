@@ -233,6 +233,8 @@ def find_ink(grey: np.ndarray) -> InkFound:
     scaled[(scaled <= cut) | ~region] = 0.0
     rows = np.flatnonzero(scaled.any(axis=1))
     cols = np.flatnonzero(scaled.any(axis=0))
+    if not rows.size:  # nothing stands out of the noise once the paper is cut away
+        raise PreprocessError("empty_image", "The image has no ink: draw or upload a digit.")
     box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
     return InkFound(
         ink=scaled[box[0] : box[1], box[2] : box[3]],
@@ -311,6 +313,7 @@ def shift_to_centre(placed: np.ndarray) -> np.ndarray:
 def preprocess_image(data: bytes, limits: Limits | None = None) -> Preprocessed:
     """Decode image bytes and prepare them the way MNIST digits were prepared."""
     image = decode(data, limits or Limits())
+    source = describe_mode(image)
     if max(image.size) > WORK_SIDE:
         if image.mode in GREY_16:
             image = image.convert("F")  # 8-bit would clip a 16-bit scan before it is scaled by its range
@@ -318,7 +321,7 @@ def preprocess_image(data: bytes, limits: Limits | None = None) -> Preprocessed:
             image = image.convert("RGBA" if has_alpha(image) else "RGB")
         image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     grey, colour = to_colour(image)
-    return preprocess_array(grey, colour, describe_mode(image))
+    return preprocess_array(grey, colour, source)
 
 
 def describe_mode(image: Image.Image) -> str:

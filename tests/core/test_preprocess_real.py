@@ -342,3 +342,11 @@ def test_speck_removal_keeps_a_digits_separate_strokes() -> None:
     kept, dropped = ink.keep_digit(mask)
     assert kept[20:80, 48:52].all() and kept[20:23, 30:45].all()
     assert not kept[90:92, 5:7].any() and dropped == 1
+
+
+def test_a_large_16_bit_scan_is_shrunk_without_clipping() -> None:
+    values = np.round(20000 + 200 * coverage(6, side=1400, canvas=2000)).astype(np.uint16)  # light ink, 1 % of range
+    result = preprocess_image(encode(Image.fromarray(values)))
+    assert max(result.steps[1].image.shape) <= 1024 and "I;16" in result.steps[1].description
+    light = preprocess_image(encode(grey_image(coverage(6)))).input
+    assert_same_digit(result.input, light, 0.03)

@@ -93,7 +93,7 @@ def predict(lm: LoadedModel, pre: Preprocessed, layers: list[str] | None, steps:
         "input": pre.input,
         "inverted": pre.inverted,
         "steps": [
-            {"name": s.name, "description": s.description, "shape": list(s.image.shape), "png": png_data_url(s.image)}
+            {"name": s.name, "description": s.description, "shape": [*s.image.shape[:2]], "png": png_data_url(s.image)}
             for s in pre.steps
         ]
         if steps

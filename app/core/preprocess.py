@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.core import ink as ink_lib
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF"}
 BOX = 20  # MNIST digits were size-normalised into a 20×20 box ...
@@ -52,13 +56,25 @@ class Limits:
     isolate_timeout: float = 10.0
 
 
-@dataclass
 class Step:
-    """One preprocessing stage: its name, what it did, and the image it produced (float, 0..1)."""
+    """One preprocessing stage: its name, what it did, and the image it produced (float, 0..1). A picture made only
+    for showing (the crop frame, the kept ink) is given as a function and drawn when first read: a request without
+    steps, like the page's live drawing, never pays for it."""
 
-    name: str
-    description: str
-    image: np.ndarray
+    def __init__(self, name: str, description: str, image: np.ndarray | Callable[[], np.ndarray]) -> None:
+        self.name = name
+        self.description = description
+        self._image = image
+
+    @property
+    def image(self) -> np.ndarray:
+        """The stage's image, (H, W) grey or (H, W, 3) colour."""
+        if callable(self._image):
+            self._image = self._image()
+        return self._image
+
+    def __repr__(self) -> str:
+        return f"Step({self.name!r}, {self.description!r})"
 
 
 @dataclass
@@ -106,7 +122,16 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
         raise PreprocessError("not_an_image", "The data is not a PNG, JPEG, WebP, BMP or GIF image.") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise PreprocessError("corrupt_image", f"The image could not be decoded ({exc}).") from exc
-    return image
+    return _upright(image)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF Orientation says (a phone stores the sensor's pixels and a tag); unreadable
+    EXIF leaves it as stored."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError, IndexError, struct.error):
+        return image
 
 
 def _jpeg_scale(width: int, height: int, budget: int) -> int | None:
@@ -131,44 +156,134 @@ def _fit_decoding_budget(image: Image.Image, budget: int) -> None:
     )
 
 
-def to_grey(image: Image.Image) -> np.ndarray:
-    """Luminance in 0..1; transparent areas become the background colour opposite to the ink."""
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    if not has_alpha:
-        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+GREY_16 = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")  # integer and float grey: scaled by their own range
+MIN_CONTRAST = 0.1  # ink must differ from the paper by this fraction of the paper's brightness ...
+NOISE_SNR = 3.0  # ... and by this many times the pixel noise
+NOISE_FLOOR = 5 / 255  # pixel noise above this is median-filtered before the ink is found
+
+
+def _alpha_background(rgba: np.ndarray) -> float:
+    """The paper colour for transparent areas: opposite to the ink, which may be light or dark on a clear canvas."""
     alpha = rgba[..., 3]
     lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     opaque = alpha > 0.5
-    # Ink drawn on a transparent canvas may be light or dark: put it on the contrasting paper.
     ink_is_light = bool(opaque.any()) and float(lum[opaque].mean()) > 0.5 and float(alpha.mean()) < 0.5
-    background = 0.0 if ink_is_light else 1.0
-    return (lum * alpha + background * (1.0 - alpha)).astype(np.float32)
+    return 0.0 if ink_is_light else 1.0
 
 
-def _border(grey: np.ndarray) -> np.ndarray:
-    """The outermost pixel ring (≥1 px), where paper rather than ink usually lies."""
-    return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+def has_alpha(image: Image.Image) -> bool:
+    """Whether the image carries transparency (an alpha band or a transparent palette entry)."""
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
 
 
-def normalise_polarity(grey: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Light-on-dark with the paper at 0 and the strongest ink at 1; reports whether it inverted."""
-    paper = float(np.median(_border(grey)))
-    inverted = paper > 0.5
-    ink = 1.0 - grey if inverted else grey
-    paper_level = 1.0 - paper if inverted else paper
-    span = float(ink.max()) - paper_level
-    if span < INK_THRESHOLD:
+def to_colour(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Luminance (H, W) in 0..1 and, for a colour image, its RGB (H, W, 3), transparency composited on the paper.
+
+    16-bit and 32-bit grey are scaled by their own range (a 16-bit scan often uses only part of 0..65535); palette,
+    CMYK and every other mode go through RGB.
+    """
+    if image.mode in GREY_16:
+        values = np.asarray(image).astype(np.float32)  # I;16B is big-endian: astype gives native floats
+        lo, hi = float(values.min()), float(values.max())
+        grey = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+        return grey, None
+    if image.mode in ("L", "1"):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, None
+    if has_alpha(image):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3:]
+        rgb = rgba[..., :3] * alpha + _alpha_background(rgba) * (1.0 - alpha)
+    else:
+        rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    grey = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 luma, as Pillow's convert("L")
+    colour = None if image.mode in ("LA", "La") else rgb
+    return grey, colour
+
+
+def to_grey(image: Image.Image) -> np.ndarray:
+    """Luminance in 0..1; transparent areas become the background colour opposite to the ink."""
+    return to_colour(image)[0]
+
+
+@dataclass(frozen=True)
+class InkFound:
+    """The ink-positive image (paper 0, ink 1) inside the digit's box, and what finding it measured."""
+
+    ink: np.ndarray
+    box: tuple[int, int, int, int]  # top, bottom, left, right: half-open, in the grey image's pixels
+    surface: np.ndarray
+    flat: np.ndarray
+    denoised: np.ndarray
+    mask: np.ndarray  # above Otsu's threshold
+    region: np.ndarray  # where the digit (not a speck) may have ink
+    inverted: bool
+    noise: float
+    threshold: ink_lib.Threshold
+    specks: int
+
+
+def find_ink(grey: np.ndarray) -> InkFound:
+    """Flatten the light, choose polarity, denoise, split ink from paper (Otsu) and drop specks; 422 if no digit."""
+    surface = ink_lib.paper_surface(grey)
+    inverted = ink_lib.dark_ink(grey, surface, ink_lib.noise_sigma(grey))
+    flat = ink_lib.flatten(grey, surface, inverted)
+    noise = ink_lib.noise_sigma(flat)
+    filtered = noise > NOISE_FLOOR
+    denoised = ink_lib.median3(flat) if filtered else flat
+    split = ink_lib.otsu(denoised)
+    contrast = split.ink - split.paper
+    if contrast < MIN_CONTRAST:
         raise PreprocessError("empty_image", "The image has no ink: draw or upload a digit.")
-    return np.clip((ink - paper_level) / span, 0.0, 1.0).astype(np.float32), inverted
+    if contrast < NOISE_SNR * noise:  # pure noise, median-filtered, splits at under 1 σ of the unfiltered noise
+        raise PreprocessError(
+            "empty_image", "The image has no ink, only noise: draw or upload a digit (or photograph it closer)."
+        )
+    mask = denoised > split.value
+    region, specks = ink_lib.digit_region(mask)
+    kept = mask & region
+    ink_values = denoised[kept][::7]  # a sample is enough for a percentile
+    top_ink = (
+        float(np.partition(ink_values, len(ink_values) * 9 // 10)[len(ink_values) * 9 // 10])
+        if len(ink_values)
+        else split.ink
+    )
+    span = max(top_ink - split.paper, 1e-6)
+    cut = max(INK_THRESHOLD, NOISE_SNR * (ink_lib.noise_sigma(denoised) if filtered else noise) / span)
+    scaled = np.clip((denoised - split.paper) / span, 0.0, 1.0)
+    scaled[(scaled <= cut) | ~region] = 0.0
+    rows = np.flatnonzero(scaled.any(axis=1))
+    cols = np.flatnonzero(scaled.any(axis=0))
+    if not rows.size:  # nothing stands out of the noise once the paper is cut away
+        raise PreprocessError("empty_image", "The image has no ink: draw or upload a digit.")
+    box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+    return InkFound(
+        ink=scaled[box[0] : box[1], box[2] : box[3]],
+        box=box,
+        surface=surface,
+        flat=flat,
+        denoised=denoised,
+        mask=mask,
+        region=region,
+        inverted=inverted,
+        noise=noise,
+        threshold=split,
+        specks=specks,
+    )
 
 
-def crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    """Crop to the bounding box of the pixels that count as ink."""
-    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
-    cropped = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return np.where(cropped > INK_THRESHOLD, cropped, 0.0).astype(np.float32)
+def draw_box(picture: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The picture in colour with a red frame just outside the half-open box, thick enough to see when shrunk."""
+    rgb = np.repeat(picture[..., None], 3, axis=2) if picture.ndim == 2 else picture.copy()
+    h, w = rgb.shape[:2]
+    t = max(1, -(-max(h, w) // 70))
+    top, bottom, left, right = box
+    outer_top, outer_left = max(0, top - t), max(0, left - t)
+    red = np.array([1.0, 0.1, 0.1], dtype=rgb.dtype)
+    rgb[outer_top:top, outer_left : right + t] = red
+    rgb[bottom : bottom + t, outer_left : right + t] = red
+    rgb[outer_top : bottom + t, outer_left:left] = red
+    rgb[outer_top : bottom + t, right : right + t] = red
+    return rgb
 
 
 def fit_box(cropped: np.ndarray, box: int = BOX) -> np.ndarray:
@@ -218,34 +333,73 @@ def shift_to_centre(placed: np.ndarray) -> np.ndarray:
 def preprocess_image(data: bytes, limits: Limits | None = None) -> Preprocessed:
     """Decode image bytes and prepare them the way MNIST digits were prepared."""
     image = decode(data, limits or Limits())
+    source = describe_mode(image)
     if max(image.size) > WORK_SIDE:
-        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "L")
+        if image.mode in GREY_16:
+            image = image.convert("F")  # 8-bit would clip a 16-bit scan before it is scaled by its range
+        elif image.mode not in ("L", "RGB", "RGBA"):
+            image = image.convert("RGBA" if has_alpha(image) else "RGB")
         image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
-    return preprocess_array(to_grey(image))
+    grey, colour = to_colour(image)
+    return preprocess_array(grey, colour, source)
 
 
-def preprocess_array(grey: np.ndarray) -> Preprocessed:
-    """Prepare a greyscale image (H, W) in 0..1, of either polarity."""
-    ink, inverted = normalise_polarity(grey)
-    cropped = crop_to_ink(ink)
-    fitted = fit_box(cropped)
+def describe_mode(image: Image.Image) -> str:
+    """How the decoded pixels became grey, for the steps."""
+    if image.mode in GREY_16:
+        return f"{image.mode} grey scaled by its own range"
+    if image.mode in ("L", "1"):
+        return "8-bit grey"
+    return f"{image.mode} to luminance" + (", transparency composited on the paper" if has_alpha(image) else "")
+
+
+def preprocess_array(grey: np.ndarray, colour: np.ndarray | None = None, source: str = "grey") -> Preprocessed:
+    """Prepare a greyscale image (H, W) in 0..1, of either polarity; `colour` (H, W, 3) is shown with the crop."""
+    found = find_ink(grey)
+    fitted = fit_box(found.ink)
     placed = place_centred(fitted)
     final = shift_to_centre(placed)
+    split = found.threshold
+    surface_range = f"{float(found.surface.min()):.2f}–{float(found.surface.max()):.2f}"
     steps = [
-        Step("grey", "decoded and converted to grey (transparency composited)", grey),
+        Step(
+            "original",
+            "as decoded and turned upright (EXIF); red frame: the crop",
+            lambda: draw_box(grey if colour is None else colour, found.box),
+        ),
+        Step("grey", f"luminance in 0..1 ({source})", grey),
+        Step(
+            "illumination",
+            f"the paper's brightness under the light: a smooth surface fitted to the paper, ink left out "
+            f"(from {surface_range}); {'divided out' if found.inverted else 'subtracted'}",
+            found.surface,
+        ),
         Step(
             "polarity",
-            "inverted to light ink on dark" if inverted else "already light ink on dark; contrast stretched",
-            ink,
+            ("dark ink on light paper: inverted" if found.inverted else "light ink on dark paper: kept")
+            + " to light ink on dark, the paper at 0",
+            found.flat,  # shown clipped to 0..1
         ),
-        Step("crop", "cropped to the ink's bounding box", cropped),
+        Step(
+            "denoise",
+            f"pixel noise σ ≈ {found.noise * 255:.1f}/255: "
+            + ("3×3 median filter" if found.noise > NOISE_FLOOR else "low, left unchanged"),
+            found.denoised,
+        ),
+        Step(
+            "ink",
+            f"ink above Otsu's threshold {split.value:.2f} (paper {split.paper:.2f}, ink {split.ink:.2f}); "
+            f"{found.specks} isolated speck{'' if found.specks == 1 else 's'} dropped (grey)",
+            lambda: found.mask * np.where(found.region, np.float32(1.0), np.float32(0.4)),
+        ),
+        Step("crop", "cropped to the digit's ink, contrast stretched, faint paper set to 0", found.ink),
         Step(
             "scale", f"longest side scaled to {BOX} px, aspect ratio kept, anti-aliased, strongest ink set to 1", fitted
         ),
         Step("place", f"placed in the middle of a {SIDE}×{SIDE} field", placed),
         Step("centre", "shifted so the centre of mass is at the centre", final),
     ]
-    return Preprocessed(input=final, steps=steps, inverted=inverted)
+    return Preprocessed(input=final, steps=steps, inverted=found.inverted)
 
 
 def preprocess_colour(

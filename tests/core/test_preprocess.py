@@ -95,9 +95,10 @@ def test_aspect_ratio_is_kept() -> None:
 
 def test_every_step_is_reported() -> None:
     result = preprocess_image(png(draw_digit("7")))
-    assert [s.name for s in result.steps] == ["grey", "polarity", "crop", "scale", "place", "centre"]
+    names = ["original", "grey", "illumination", "polarity", "denoise", "ink", "crop", "scale", "place", "centre"]
+    assert [s.name for s in result.steps] == names
     assert result.steps[-1].image is result.input
-    assert max(result.steps[3].image.shape) == 20
+    assert max(result.steps[names.index("scale")].image.shape) == 20
 
 
 @pytest.mark.parametrize("paper", [0, 255, 128])

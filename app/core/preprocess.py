@@ -73,6 +73,10 @@ class Step:
             self._image = self._image()
         return self._image
 
+    def __getstate__(self) -> dict[str, object]:
+        # Crossing to another process (app.core.isolation's helper) needs the picture itself, not its recipe.
+        return {"name": self.name, "description": self.description, "_image": self.image}
+
     def __repr__(self) -> str:
         return f"Step({self.name!r}, {self.description!r})"
 

@@ -3,7 +3,7 @@
 from app.notebook import serve
 view = serve(model, torch.zeros(1, 3, 32, 32), labels=classes, mean=(0.49, 0.48, 0.45), std=(0.25,) * 3)
 view            # in Jupyter: the page, in an IFrame
-view.url        # http://127.0.0.1:PORT/
+view.url        # http://127.0.0.1:PORT/graph?model=NAME
 view.stop()
 """
 
@@ -86,4 +86,4 @@ def serve(
         raise RuntimeError("the convscope server did not start")
     bound = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
-    return Served(f"http://{url_host}:{bound}/?model={name}", server, thread)
+    return Served(f"http://{url_host}:{bound}/graph?model={name}", server, thread)

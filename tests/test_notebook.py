@@ -16,8 +16,8 @@ def test_serve_an_in_memory_model() -> None:
     net, x = nets.build("colour_lenet")
     view = serve(net, x, name="mine", labels=[f"c{i}" for i in range(10)])
     try:
-        assert view.url.startswith("http://127.0.0.1:") and view.url.endswith("/?model=mine")
-        base = view.url.split("/?")[0]
+        assert view.url.startswith("http://127.0.0.1:") and view.url.endswith("/graph?model=mine")
+        base = view.url.split("/graph?")[0]
         page = httpx.get(view.url, timeout=30)
         assert page.status_code == 200
         csp = page.headers["content-security-policy"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import threading
 import time
@@ -161,7 +162,9 @@ def test_a_cancelled_job_stops_at_its_next_step() -> None:
         jobs.shutdown()
         return job.describe()
 
-    described = asyncio.run(scenario())
+    # In a thread of its own: a browser test's Playwright (sync API) may hold a running loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        described = pool.submit(lambda: asyncio.run(scenario())).result(timeout=60)
     assert described["status"] == "cancelled" and described["result"] is None
     assert 0 < len(steps) < 1000
     stopped = Job("x", "test")

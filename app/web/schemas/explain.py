@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from app.web.schemas.v2 import InputV2, LayerName, Nested, Ranked
+from app.web.schemas.v2 import Box, InputV2, LayerName, Nested, Ranked
 
 Index = list[Annotated[int, Field(strict=True)]]
 _BLANK: list[JsonValue] = [[0.0] * 28 for _ in range(28)]
@@ -269,7 +269,7 @@ class TopImage(BaseModel):
     index: int = Field(description="position in the data set")
     value: float
     unit: list[int] = Field(description="the unit where the peak is, [c, y, x] or [i]")
-    box: dict[str, list[int]] = Field(description="the crop: {rows, cols}, half-open, in input pixels")
+    box: Box = Field(description="the crop: {rows, cols}, half-open, in input pixels")
     crop: list[list[list[float]]] = Field(description="[C][h][w] in the model's input space")
 
 

@@ -330,3 +330,70 @@ def test_the_colour_demo_gallery_feeds_the_model_its_images(browser, graph_serve
         ).json()
         expect(pg.locator("[data-testid=prediction]")).to_have_text(api["prediction"]["label"], timeout=30_000)
         assert pg.locator("body").get_attribute("data-input-id") == api["input_id"]  # the very tensor the API saw
+
+
+def test_the_shapes_demo_traces_a_deep_unit_of_a_gallery_image_to_the_input(browser, graph_server: str) -> None:
+    api = model(graph_server, "shapes")
+    listed = httpx.get(f"{graph_server}/api/v2/gallery?model=shapes", timeout=60).json()["images"]
+    deepest = [la for la in api["layers"] if la["kind"] in ("conv", "pool")][-1]
+    (C, H, W), (c, y, x) = api["input"]["shape"], (5, 1, 2)
+    with open_page(browser, graph_server + "/graph?model=shapes") as (pg, _):
+        # A flat net: every layer of the API's graph is a node of its own, no folded group.
+        drawn = pg.eval_on_selector_all(".gn", "ns => ns.map(n => n.dataset.node)")
+        assert sorted(drawn) == sorted(f"L:{la['name']}" for la in api["layers"])
+        pick = next(i for i, im in enumerate(listed) if im["label"] == "star")
+        pg.locator("[data-testid=gallery] button").nth(pick).click()
+        expect(pg.locator("[data-testid=prediction]")).not_to_have_text("", timeout=30_000)
+        expect(pg.locator("[data-testid=seen] canvas")).to_have_count(4)  # as received + red, green, blue
+        name = deepest["name"]
+        node(pg, name).scroll_into_view_if_needed()
+        node(pg, name).click()
+        unit_click(pg, name, c, y, x, *deepest["shape"][1:])
+        expect(pg.locator("[data-testid=detail] h3")).to_contain_text(f"{name} [{c}, {y}, {x}]", timeout=30_000)
+        input_id = pg.locator("body").get_attribute("data-input-id")
+        body = {"input_id": input_id, "layer": name, "index": [c, y, x]}
+        t = httpx.post(f"{graph_server}/api/v2/trace?model=shapes", json=body, timeout=120).json()
+        fields = {f["layer"]: f for f in t["fields"]}
+        box = fields["input"]["box"]
+        assert (box["rows"][1] - box["rows"][0]) * (box["cols"][1] - box["cols"][0]) < H * W, "a part of the input"
+        mark = pg.locator("[data-testid=rf-input] .gf")
+        assert mark.get_attribute("data-rows") == ",".join(map(str, box["rows"]))
+        assert mark.get_attribute("data-cols") == ",".join(map(str, box["cols"]))
+        drawn_box, canvas = mark_box(pg, "[data-testid=rf-input]")
+        scale = canvas["width"] / W
+        assert abs(drawn_box["x"] - canvas["x"] - box["cols"][0] * scale) <= 1
+        assert abs(drawn_box["width"] - (box["cols"][1] - box["cols"][0]) * scale) <= 1.5
+        assert abs(drawn_box["y"] - canvas["y"] - box["rows"][0] * scale) <= 1
+        assert abs(drawn_box["height"] - (box["rows"][1] - box["rows"][0]) * scale) <= 1.5
+        expect(pg.locator("[data-testid=seen] .gf")).to_have_count(4)  # the field on the input and each channel
+        marks = pg.eval_on_selector_all(
+            ".gn.layer .gf", "ms => ms.map(m => [m.closest('.gn').dataset.layer, m.dataset.rows, m.dataset.cols])"
+        )
+        assert {layer for layer, _, _ in marks} >= {"input", "conv1", name}
+        for layer, rows, cols in marks:
+            f = fields[layer]["box"]
+            assert (rows, cols) == (",".join(map(str, f["rows"])), ",".join(map(str, f["cols"])))
+        # The gradient, summed then red, green, blue: blank exactly where the API's gradient is 0 (outside the field).
+        grads = pg.locator("[data-testid=gradient] canvas")
+        expect(grads).to_have_count(4)
+        captions = pg.eval_on_selector_all("[data-testid=gradient] figcaption", "fs => fs.map(f => f.textContent)")
+        assert [s.split(", ")[1] for s in captions] == ["summed over channels", "red", "green", "blue"]
+        g = t["gradient"]
+        wanted = [np.asarray(g["combined"], dtype=np.float64)] + [
+            np.asarray(ch, dtype=np.float64) for ch in g["channels"]
+        ]
+        assert len(wanted) == 1 + C
+        r = max(np.abs(w).max() for w in wanted)  # one shared range: the page's scale
+        strong_seen = 0
+        for i, want in enumerate(wanted):
+            rgba = grads.nth(i).evaluate(
+                "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+            )
+            px = np.asarray(rgba, dtype=np.float64).reshape(H, W, 4)[..., :3]
+            zero = px[want == 0]
+            assert len(zero) > 0 and np.ptp(zero, axis=0).max() == 0, "one colour where the gradient is 0"
+            strong = np.abs(want) > 0.2 * r
+            strong_seen += int(strong.sum())
+            assert np.all(np.abs(px[strong] - zero[0]).max(axis=1) > 20), "a colour where it is large"
+        assert strong_seen > 0
+        pg.screenshot(path=str(ARTIFACTS / "graph-shapes-1280x800.png"))

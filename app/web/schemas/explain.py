@@ -6,20 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from app.core.attribution import Method
 from app.web.schemas.v2 import Box, InputV2, LayerName, Nested, Ranked
 
 Index = list[Annotated[int, Field(strict=True)]]
 _BLANK: list[JsonValue] = [[0.0] * 28 for _ in range(28)]
-Method = Literal[
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "smoothgrad",
-    "occlusion",
-    "guided_backprop",
-    "gradcam",
-    "gradcam_pp",
-]
 
 
 class TargetV2(BaseModel):

@@ -20,7 +20,7 @@ from app.web.schemas.v2 import ModelInfoV2, ModelListV2, PredictResponseV2, Trac
 from app.web.settings import Settings
 from tests.support import nets
 from tests.support.drawings import draw_digit, png
-from tests.web.test_response_models import undeclared
+from tests.web.test_response_models import valid
 
 DIGIT = pixels(0)
 
@@ -41,13 +41,6 @@ def api(registry: Registry) -> Iterator[TestClient]:
 def tensor_body(x: np.ndarray) -> dict:
     data = base64.b64encode(x.astype("<f4").tobytes()).decode()
     return {"tensor": {"dtype": "float32", "shape": list(x.shape), "data": data}}
-
-
-def valid(model: type, response) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert undeclared(model.model_validate(body), body) == []
-    return body
 
 
 def test_models_and_graph(api: TestClient) -> None:

@@ -27,7 +27,7 @@ from app.web.jobs import Job, Jobs
 from app.web.schemas.explain import AttributeResponse, CompareResponse, JobV2, KnockoutResponse
 from app.web.settings import Settings
 from tests.support import nets
-from tests.web.test_response_models import undeclared
+from tests.web.test_response_models import error, valid
 
 DIGIT = pixels(0)  # a 7
 METHODS = [
@@ -52,19 +52,6 @@ def api(registry: Registry) -> Iterator[TestClient]:
     app = create_app(Settings(log_level="warning", capture_cache_bytes=4 * 1024 * 1024), registry, catalog)
     with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         yield client
-
-
-def valid(model: type, response) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert undeclared(model.model_validate(body), body) == []
-    return body
-
-
-def error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-    return str(response.json()["error"]["message"])
 
 
 def test_gradient_over_http_equals_autograd_on_the_eager_model(api: TestClient) -> None:

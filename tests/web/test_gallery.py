@@ -22,7 +22,7 @@ from app.web.app import create_app
 from app.web.schemas.v2 import GalleryV2, ModelListV2, PredictResponseV2, TraceResponseV2
 from app.web.settings import Settings
 from tests.core.test_datasets import shapes_folder
-from tests.web.test_response_models import undeclared
+from tests.web.test_response_models import error, valid
 
 MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 
@@ -52,18 +52,6 @@ def api(registry: Registry, folder: Path) -> Iterator[TestClient]:
     app = create_app(Settings(log_level="warning"), registry, catalog)
     with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         yield client
-
-
-def valid(model: type, response) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert undeclared(model.model_validate(body), body) == []
-    return body
-
-
-def error(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
 
 
 def png_pixels(response) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from app.web.app import create_app
 from app.web.schemas.lab import ConvolveResponseV2, LayerResponse, PresetsV2, SoftmaxResponseV2
 from app.web.settings import Settings
 from tests.support import nets
-from tests.web.test_response_models import undeclared
+from tests.web.test_response_models import valid
 
 DIGIT = pixels(0).tolist()
 
@@ -30,13 +30,6 @@ def api(registry: Registry) -> Iterator[TestClient]:
     app = create_app(Settings(log_level="warning", capture_cache_bytes=4 * 1024 * 1024), registry, catalog)
     with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         yield client
-
-
-def valid(model: type, response) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert undeclared(model.model_validate(body), body) == []
-    return body
 
 
 def loops(image: list[list[int]], kernel: list[list[int]], bias: float = 0.0) -> list[list[float]]:

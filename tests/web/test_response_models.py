@@ -39,6 +39,21 @@ def undeclared(value: object, raw: object, where: str = "") -> list[str]:
     return []
 
 
+def valid(model: type, response, status: int = 200) -> dict:  # type: ignore[no-untyped-def]
+    """The answer's JSON, after checking its status and that the response model declares every field it carries."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert undeclared(model.model_validate(body), body) == []
+    return body
+
+
+def error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
+    """The error's message, after checking its status and code."""
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    return str(response.json()["error"]["message"])
+
+
 def check(model: type[BaseModel], response: Response) -> BaseModel:
     """A 200 whose body validates as the model, with no field the model does not declare."""
     assert response.status_code == 200, response.text

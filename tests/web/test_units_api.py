@@ -25,7 +25,7 @@ from app.web.app import create_app
 from app.web.schemas.explain import StatisticsState, UnitCard, Visualisation
 from app.web.settings import Settings
 from tests.support import nets
-from tests.web.test_response_models import undeclared
+from tests.web.test_response_models import valid
 
 DIGIT = pixels(0)
 N = 300
@@ -58,13 +58,6 @@ def api(registry: Registry, cache_dir: Path, folder: Path) -> Iterator[TestClien
     app.state.datasets["lenet"] = U.mnist_images(mnist_test().images[:N], "mnist-test-300")  # a slice: quick
     with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         yield client
-
-
-def valid(model: type, response, status: int = 200) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert undeclared(model.model_validate(body), body) == []
-    return body
 
 
 def test_statistics_job_then_unit_cards(api: TestClient, cache_dir: Path) -> None:

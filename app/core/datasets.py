@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from app.core import shapes
-from app.core.mnist import DatasetError, Split, load_split
+from app.core.mnist import DatasetError
 from app.core.preprocess import Limits, PreprocessError, preprocess_colour, preprocess_image
-from app.paths import MNIST_DIR
+from app.core.samples import test_split
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"})
 MAX_IMAGES = 1000  # a folder's images beyond this (in sorted order) are not listed
@@ -92,11 +92,6 @@ def load_file(path: Path, spec: InputSpec, limits: Limits) -> tuple[np.ndarray, 
 
 
 @cache
-def _mnist_test() -> Split:
-    return load_split(MNIST_DIR, "test")
-
-
-@cache
 def _shapes_held_out(count: int) -> tuple[np.ndarray, np.ndarray]:
     return shapes.held_out(count)
 
@@ -139,7 +134,7 @@ class Dataset:
             image = _shapes_held_out(max(self._ids) + 1)[0][self._ids[index]]  # (32, 32, 3)
             tensor = torch.from_numpy(shapes.to_tensor(image[None], self.spec.mean, self.spec.std)[0])
         else:
-            image = _mnist_test().images[self._ids[index]]  # (28, 28)
+            image = test_split().images[self._ids[index]]  # (28, 28)
             tensor = torch.from_numpy(image.astype(np.float32) / 255.0).reshape(self.spec.shape)
         return Sample(image, tensor, label)
 
@@ -169,7 +164,7 @@ def generated_shapes(spec: InputSpec, per_class: int = SHAPES_GALLERY) -> Datase
 
 def mnist_test(spec: InputSpec, labels: list[str] | None, per_class: int = MNIST_GALLERY) -> Dataset:
     """The first `per_class` bundled MNIST test digits of each class (a digit model's gallery)."""
-    digits = _mnist_test().labels
+    digits = test_split().labels
     ids = [int(i) for d in range(10) for i in np.flatnonzero(digits == d)[:per_class]]
     items = [Item(str(int(digits[i])), f"MNIST test digit {i}") for i in ids]
     return Dataset("mnist", items, spec, labels, ids=ids)

@@ -22,6 +22,7 @@ from app.core import shapes
 from app.core.mnist import DatasetError
 from app.core.preprocess import Limits, PreprocessError, preprocess_colour, preprocess_image
 from app.core.samples import test_split
+from app.core.units import Images, TensorImages
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"})
 MAX_IMAGES = 1000  # a folder's images beyond this (in sorted order) are not listed
@@ -173,26 +174,25 @@ def mnist_test(spec: InputSpec, labels: list[str] | None, per_class: int = MNIST
 SHAPES_STATISTICS = 3_000  # the colour demo's whole held-out split: what its unit cards rank
 
 
-class UnitImages:
-    """A model's data set as the unit cards index it (units.Images): image i is its input tensor (C, H, W)."""
+def unit_images(dataset: Dataset) -> Images:
+    """A model's data set as the unit cards index it: image i is its input tensor (C, H, W)."""
+    if dataset.kind == "shapes":  # the gallery holds a few per class; the statistics use the whole split
+        images, _ = _shapes_held_out(SHAPES_STATISTICS)  # (N, 32, 32, 3)
+        tensor = torch.from_numpy(shapes.to_tensor(images, dataset.spec.mean, dataset.spec.std))  # (N, 3, 32, 32)
+        return TensorImages(f"shapes-held-out-{SHAPES_STATISTICS}", tensor)
+    return DatasetImages(dataset)
+
+
+class DatasetImages:
+    """A gallery's images, each loaded (a folder's file decoded) when the pass reaches it."""
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
-        if dataset.kind == "shapes":  # the gallery holds a few per class; the statistics use the whole split
-            images, _ = _shapes_held_out(SHAPES_STATISTICS)  # (N, 32, 32, 3)
-            self._tensor: torch.Tensor | None = torch.from_numpy(
-                shapes.to_tensor(images, dataset.spec.mean, dataset.spec.std)
-            )  # (N, 3, 32, 32)
-            self.name = f"shapes-held-out-{SHAPES_STATISTICS}"
-        else:
-            self._tensor = None
-            listing = "\n".join(f"{item.label}/{item.name}" for item in dataset.items).encode()
-            self.name = f"{dataset.kind}-{len(dataset.items)}-{hashlib.sha256(listing).hexdigest()[:16]}"
+        listing = "\n".join(f"{item.label}/{item.name}" for item in dataset.items).encode()
+        self.name = f"{dataset.kind}-{len(dataset.items)}-{hashlib.sha256(listing).hexdigest()[:16]}"
 
     def __len__(self) -> int:
-        return len(self.dataset) if self._tensor is None else int(self._tensor.shape[0])
+        return len(self.dataset)
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        if self._tensor is not None:
-            return self._tensor[i]
         return self.dataset.sample(i).tensor

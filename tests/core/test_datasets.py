@@ -137,7 +137,7 @@ def test_mnist_gallery_is_test_digits_of_every_class() -> None:
 def test_unit_cards_rank_the_whole_held_out_split_or_the_folder(tmp_path: Path) -> None:
     spec = InputSpec((3, 32, 32), "image", (0.5, 0.49, 0.5), (0.28, 0.28, 0.27))
     gallery = datasets.generated_shapes(spec, per_class=2)
-    images = datasets.UnitImages(gallery)
+    images = datasets.unit_images(gallery)
     assert len(images) == datasets.SHAPES_STATISTICS and images.name.startswith("shapes-held-out")
     for i, item in enumerate(gallery.items):  # the gallery's images are the split's, at the same places
         held = int(item.name.rsplit(" ", 1)[1])
@@ -145,6 +145,6 @@ def test_unit_cards_rank_the_whole_held_out_split_or_the_folder(tmp_path: Path) 
     for name in ("a.png", "b.png"):
         Image.new("RGB", (32, 32), (10, 200, 30)).save(tmp_path / name)
     spec_folder = InputSpec((3, 32, 32), "image", (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
-    in_folder = datasets.UnitImages(datasets.folder(tmp_path, spec_folder, None))
+    in_folder = datasets.unit_images(datasets.folder(tmp_path, spec_folder, None))
     assert len(in_folder) == 2 and in_folder.name.startswith("folder-2-")
     torch.testing.assert_close(in_folder[1][:, 0, 0], torch.tensor([10, 200, 30]) / 255.0)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.core import units as U
-from app.core.datasets import UnitImages
+from app.core.datasets import unit_images
 from app.core.encoding import dumps
 from app.core.indexing import UnitError, check_unit
 from app.core.models import InspectableModel
@@ -32,7 +32,7 @@ def images_for(request: Request, m: InspectableModel) -> U.Images:
     if U.digit_model(m.graph, m.recipe):
         return U.mnist_test_images()
     if m.dataset is not None:  # the colour demo's held-out split, or the --dataset folder
-        return UnitImages(m.dataset)
+        return unit_images(m.dataset)
     raise ApiError(
         409, "no_dataset", f"Model {m.name} has no data set: start the server with --dataset DIR to rank its units."
     )

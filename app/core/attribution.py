@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from captum.attr import InputXGradient, IntegratedGradients, Occlusion, Saliency
 from torch import fx
 
+from app.core.distort import gaussian_blur
 from app.core.graph import CapturedGraph, layer_roles
 from app.core.indexing import UnitError, check_unit
 from app.core.progress import Cancelled as Cancelled  # re-exported: callers stop long attributions with it
@@ -164,17 +165,7 @@ def gradient_x_input(graph: CapturedGraph, x: torch.Tensor | np.ndarray, target:
 
 def blurred(x: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
     """x (N, C, H, W) blurred by a Gaussian (σ a tenth of the longer side by default), edges reflected."""
-    h, w = x.shape[2:]
-    sigma = sigma if sigma is not None else max(h, w) / 10
-    radius = max(1, min(math.ceil(3 * sigma), min(h, w) - 1))
-    taps = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-(taps**2) / (2 * sigma**2))
-    kernel = kernel / kernel.sum()  # (K,)
-    c = x.shape[1]
-    rows = kernel.reshape(1, 1, -1, 1).expand(c, 1, -1, 1)
-    cols = kernel.reshape(1, 1, 1, -1).expand(c, 1, 1, -1)
-    out = F.conv2d(F.pad(x, (0, 0, radius, radius), mode="reflect"), rows, groups=c)
-    return F.conv2d(F.pad(out, (radius, radius, 0, 0), mode="reflect"), cols, groups=c)  # (N, C, H, W)
+    return gaussian_blur(x, sigma if sigma is not None else max(x.shape[2:]) / 10, edges="reflect")
 
 
 def baseline(

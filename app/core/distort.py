@@ -7,6 +7,7 @@ parameters as tensors, so one call distorts a whole batch with one grid_sample o
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -36,17 +37,22 @@ def thin(x: torch.Tensor, px: int = 1) -> torch.Tensor:
     return torch.maximum(erode(x, px), torch.where(ridge, x, torch.zeros_like(x)))
 
 
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur (truncated at 3σ, zero padding), channel by channel."""
+def gaussian_blur(x: torch.Tensor, sigma: float, edges: Literal["zero", "reflect"] = "zero") -> torch.Tensor:
+    """Separable Gaussian blur of x (N, C, H, W), truncated at 3σ, per channel; edges zero-padded or reflected."""
     radius = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    if edges == "reflect":
+        radius = max(1, min(radius, min(x.shape[2:]) - 1))  # reflection needs a radius below the shorter side
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
     k = torch.exp(-(t**2) / (2 * sigma**2))
-    k = k / k.sum()
+    k = k / k.sum()  # (K,)
     c = x.shape[1]
     kx = k.view(1, 1, 1, -1).expand(c, 1, 1, -1)
     ky = k.view(1, 1, -1, 1).expand(c, 1, -1, 1)
-    x = F.conv2d(x, kx, padding=(0, radius), groups=c)
-    return F.conv2d(x, ky, padding=(radius, 0), groups=c)
+    if edges == "zero":
+        x = F.conv2d(x, kx, padding=(0, radius), groups=c)
+        return F.conv2d(x, ky, padding=(radius, 0), groups=c)  # (N, C, H, W)
+    x = F.conv2d(F.pad(x, (0, 0, radius, radius), mode="reflect"), ky, groups=c)
+    return F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), kx, groups=c)  # (N, C, H, W)
 
 
 def _base_grid(n: int) -> torch.Tensor:

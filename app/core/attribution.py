@@ -23,12 +23,17 @@ from torch import fx
 from app.core.distort import gaussian_blur
 from app.core.graph import CapturedGraph, layer_roles
 from app.core.indexing import UnitError, check_unit
+from app.core.lean import layer_function
 from app.core.progress import Cancelled as Cancelled  # re-exported: callers stop long attributions with it
 from app.core.progress import Progress
 
 BaselineKind = Literal["black", "blurred"]
 DEFAULT_IG_STEPS = 32
 PRECISE_IG_STEPS = 512
+# Activations one forward of a many-pass method may hold: ResNet-18 at 224×224 keeps ~32 MiB per sample, so 8 at once
+# (oneDNN's speed is flat from 8 up); LeNet's 62 KiB would allow thousands, capped at MAX_BATCH.
+BATCH_BYTES = 256 * 2**20
+MAX_BATCH = 512
 DEFAULT_CAM_REASON = (
     "The last convolution is the deepest layer that still keeps a map of where things are: its channels hold the "
     "most class-specific features, and everything after it (pooling, the classifier) throws the positions away."
@@ -96,29 +101,44 @@ def check_target(graph: CapturedGraph, target: Target) -> Target:
         raise AttributionError(str(exc)) from exc
 
 
-def _pick(graph: CapturedGraph, values: list[torch.Tensor], target: Target) -> torch.Tensor:
-    """The target's value for each sample, (N,)."""
-    v = values[graph.index(target.layer)]  # (N, *shape)
+def _select(v: torch.Tensor, target: Target) -> torch.Tensor:
+    """The target's value for each sample, (N,), from its layer's value v (N, *shape)."""
     if target.softmax:
         v = torch.softmax(v, dim=1)
     index: tuple[Any, ...] = (slice(None), *target.unit)
     return v[index]
 
 
+def _pick(graph: CapturedGraph, values: list[torch.Tensor], target: Target) -> torch.Tensor:
+    """The target's value for each sample, (N,), from every layer's values."""
+    return _select(values[graph.index(target.layer)], target)
+
+
 def scalar_function(
-    graph: CapturedGraph, target: Target, progress: Progress | None = None, total: int = 0
+    graph: CapturedGraph, target: Target, progress: Progress | None = None, total: int = 0, *, lean: bool = True
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """f(x): (N, C, H, W) → the target's value (N,), counting the samples it has seen for `progress`."""
+    """f(x): (N, C, H, W) → the target's value (N,), counting the samples it has seen for `progress`.
+
+    `lean` runs the graph's lean copy (only the target's layer, large convolutions through oneDNN); a graph built
+    for one call (guided backprop's) runs as it is, since its lean copy would cost more to build than it saves.
+    """
+    layer = layer_function(graph, target.layer) if lean else lambda x: graph.forward(x)[graph.index(target.layer)]
     seen = [0]
 
     def f(x: torch.Tensor) -> torch.Tensor:
-        out = _pick(graph, graph.forward(x), target)
+        out = _select(layer(x), target)
         seen[0] += x.shape[0]
         if progress is not None:
             progress(min(seen[0], total), total)
         return out
 
     return f
+
+
+def batch_for(graph: CapturedGraph) -> int:
+    """Samples per forward for a many-pass method: every layer's values of the batch within BATCH_BYTES."""
+    per_sample = 4 * sum(layer.size for layer in graph.layers)
+    return max(1, min(MAX_BATCH, BATCH_BYTES // max(per_sample, 1)))
 
 
 def _input(graph: CapturedGraph, x: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -140,7 +160,7 @@ def _grad_input(x: torch.Tensor) -> torch.Tensor:
 
 def _value(graph: CapturedGraph, x: torch.Tensor, target: Target) -> float:
     with torch.inference_mode():
-        return float(_pick(graph, graph.forward(x), target)[0])
+        return float(scalar_function(graph, target)(x)[0])
 
 
 def _out(t: torch.Tensor) -> np.ndarray:
@@ -196,14 +216,15 @@ def integrated_gradients(
     baseline_kind: BaselineKind | np.ndarray | torch.Tensor = "black",
     steps: int = DEFAULT_IG_STEPS,
     precise: bool = False,
-    batch: int = 32,
+    batch: int | None = None,
     mean: tuple[float, ...] = (),
     std: tuple[float, ...] = (),
     progress: Progress | None = None,
 ) -> Attribution:
     """Integrated gradients from a baseline, with the completeness error |Σ attr − (f(x) − f(b))| / |f(x) − f(b)|.
 
-    Precise mode uses PRECISE_IG_STEPS Gauss–Legendre points; `batch` bounds how many points one forward holds.
+    Precise mode uses PRECISE_IG_STEPS Gauss–Legendre points; `batch` bounds how many points one forward holds
+    (default: `batch_for(graph)`).
     """
     xt = _input(graph, x)
     target = check_target(graph, target)
@@ -213,7 +234,7 @@ def integrated_gradients(
     base = baseline(graph, xt, baseline_kind, mean, std)
     f = scalar_function(graph, target, progress, steps)
     attr, delta = IntegratedGradients(f).attribute(
-        xt, baselines=base, n_steps=steps, internal_batch_size=batch, return_convergence_delta=True
+        xt, baselines=base, n_steps=steps, internal_batch_size=batch or batch_for(graph), return_convergence_delta=True
     )  # (1, C, H, W), (1,)
     fx_value = _value(graph, xt, target)
     difference = fx_value - _value(graph, base, target)
@@ -247,7 +268,9 @@ def smoothgrad(
     gen = torch.Generator().manual_seed(seed)  # private: no global random state touched
     noisy = xt.cpu() + sigma * torch.randn((samples, *xt.shape[1:]), generator=gen)  # (S, C, H, W)
     saliency = Saliency(scalar_function(graph, target, progress, samples))
-    grads = [saliency.attribute(_grad_input(chunk.to(graph.device)), abs=False) for chunk in noisy.split(32)]
+    grads = [
+        saliency.attribute(_grad_input(chunk.to(graph.device)), abs=False) for chunk in noisy.split(batch_for(graph))
+    ]
     attr = torch.cat(grads).mean(dim=0, keepdim=True)  # (1, C, H, W)
     return Attribution(
         "smoothgrad", _out(attr), _value(graph, xt, target), details={"samples": samples, "sigma": sigma}
@@ -262,7 +285,7 @@ def occlusion(
     window: int = 4,
     stride: int = 2,
     fill: float | None = None,
-    batch: int = 32,
+    batch: int | None = None,
     mean: tuple[float, ...] = (),
     std: tuple[float, ...] = (),
     progress: Progress | None = None,
@@ -286,7 +309,7 @@ def occlusion(
             sliding_window_shapes=(c, window, window),
             strides=(c, stride, stride),
             baselines=fill_t,
-            perturbations_per_eval=batch,
+            perturbations_per_eval=batch or batch_for(graph),
         )  # (1, C, H, W)
     return Attribution("occlusion", _out(attr), _value(graph, xt, target), details={"window": window, "stride": stride})
 
@@ -339,7 +362,8 @@ def guided_backprop(graph: CapturedGraph, x: torch.Tensor | np.ndarray, target: 
         )
     xt = _input(graph, x)
     target = check_target(graph, target)
-    attr = Saliency(scalar_function(_guided_graph(graph), target)).attribute(_grad_input(xt), abs=False)  # (1, C, H, W)
+    guided = scalar_function(_guided_graph(graph), target, lean=False)
+    attr = Saliency(guided).attribute(_grad_input(xt), abs=False)  # (1, C, H, W)
     return Attribution("guided_backprop", _out(attr), _value(graph, xt, target))
 
 

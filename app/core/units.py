@@ -26,6 +26,7 @@ import torch
 from app.core.fields import fields
 from app.core.graph import CapturedGraph
 from app.core.indexing import UnitError, check_unit
+from app.core.lean import layer_function
 from app.core.progress import Progress
 from app.core.samples import test_split
 
@@ -254,12 +255,12 @@ def unit_values(
     progress: Progress | None = None,
 ) -> np.ndarray:
     """One unit's value for every image (N,): for the per-unit ranking, which the cached peaks cannot give."""
-    index = graph.index(layer)
+    f = layer_function(graph, layer)
     out = []
     with torch.inference_mode():
         for x in batches(images, batch):
             at: tuple[Any, ...] = (slice(None), *unit)
-            out.append(graph.forward(x.float().to(graph.device))[index][at].float().cpu().numpy())
+            out.append(f(x.float())[at].float().cpu().numpy())
             if progress is not None:
                 progress(sum(len(o) for o in out), len(images))
     return np.concatenate(out)
@@ -362,7 +363,7 @@ def feature_visualisation(
     result reproducible. Only the image's parameters get gradients (torch.autograd.grad): no weight's .grad is written.
     """
     found = graph.layer(layer)
-    index = graph.index(layer)
+    f = layer_function(graph, layer)
     c, h, w = graph.input_shape
     gen = torch.Generator().manual_seed(seed)
     fy = torch.fft.fftfreq(h)[:, None]
@@ -380,7 +381,7 @@ def feature_visualisation(
         return torch.sigmoid(mixed * 4.0)[None]  # (1, c, h, w) pixels in 0..1
 
     def objective(x: torch.Tensor) -> torch.Tensor:
-        v = graph.forward(((x - m) / s).to(graph.device))[index][0]  # (*shape)
+        v = f((x - m) / s)[0]  # (*shape)
         return v[unit] if unit is not None else (v[channel].mean() if found.spatial else v[channel])
 
     # Adam by hand on the one parameter tensor: no optimiser state shared, nothing else touched.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from app.core import isolation
 from app.core.captures import CaptureCache
 from app.core.models import Catalog
 from app.core.registry import Registry
-from app.core.runtime import configure_torch
+from app.core.runtime import configure_torch, set_thread_threads
 from app.core.units import StatisticsStore
 from app.web import access_log, errors, openapi, security
 from app.web.compression import SelectiveGZip
@@ -42,7 +43,12 @@ def create_app(
     configure_torch()
 
     # One executor per app, so per worker process: every CPU-bound step of every request runs on it.
-    executor = Executor(settings.executor_threads, settings.executor_queue, settings.executor_max_wait)
+    executor = Executor(
+        settings.executor_threads,
+        settings.executor_queue,
+        settings.executor_max_wait,
+        initializer=functools.partial(set_thread_threads, 1),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +82,7 @@ def create_app(
     app.state.catalog = catalog or Catalog.load(list(settings.models), settings.models_dir, device=settings.device)
     app.state.captures = CaptureCache(settings.capture_cache_bytes)
     app.state.response_cache = {}
-    app.state.jobs = Jobs(settings.jobs_kept)
+    app.state.jobs = Jobs(settings.jobs_kept, threads=settings.job_threads)
     app.state.unit_statistics = StatisticsStore(settings.explain_cache_dir)
     app.state.statistics_jobs = {}
     app.state.datasets = {}  # model name → data set for its unit cards (digit models use MNIST's test set)

@@ -37,8 +37,16 @@ class Executor:
     free for cheap requests such as /healthz.
     """
 
-    def __init__(self, threads: int, queue: int, max_wait: float = 6.0, retry_after: int = 1) -> None:
+    def __init__(
+        self,
+        threads: int,
+        queue: int,
+        max_wait: float = 6.0,
+        retry_after: int = 1,
+        initializer: Callable[[], None] | None = None,
+    ) -> None:
         self.threads = threads
+        self.initializer = initializer  # runs once in each new thread (e.g. its torch thread count)
         self.capacity = threads + queue
         self.max_wait = max_wait
         self.retry_after = retry_after
@@ -57,7 +65,9 @@ class Executor:
             )
         loop = asyncio.get_running_loop()
         if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="convscope-cpu")
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                self.threads, thread_name_prefix="convscope-cpu", initializer=self.initializer
+            )
         took = [0.0]
 
         def timed() -> T:

@@ -8,6 +8,7 @@ to the worker that started it (like input ids): another worker answers 404 unkno
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app.core.progress import Cancelled
+from app.core.runtime import set_thread_threads
 from app.web.errors import ApiError
 from app.web.executor import Executor
 
@@ -65,9 +67,12 @@ class Job:
 class Jobs:
     """The worker's jobs, newest last; finished ones beyond `keep` are forgotten, oldest first."""
 
-    def __init__(self, keep: int = 32, queue: int = 8) -> None:
+    def __init__(self, keep: int = 32, queue: int = 8, threads: int = 1) -> None:
         self.keep = keep
-        self.executor = Executor(1, queue, max_wait=float("inf"))
+        # one job at a time, on `threads` torch threads: a long job uses the cores the worker's requests leave idle
+        self.executor = Executor(
+            1, queue, max_wait=float("inf"), initializer=functools.partial(set_thread_threads, threads)
+        )
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -77,6 +78,12 @@ class Settings(BaseSettings):
         256 * 1024 * 1024,
         ge=0,
         description="memory per worker for recent captures (API v2 input_id); least recently used first out",
+    )
+    job_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        gt=0,
+        le=64,
+        description="torch threads of the long-jobs thread (slow attributions, data-set passes); default: every core",
     )
     jobs_kept: int = Field(
         32, gt=0, le=10_000, description="finished long jobs (attribution, data-set passes) kept per worker for polling"

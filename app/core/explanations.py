@@ -101,6 +101,7 @@ def knockout_answer(m: InspectableModel, key: str, ko: K.Knockout, layers: list[
         "input_id": key,
         "layer": ko.layer,
         "fill": ko.fill,
+        "fill_source": ko.fill_source,
         "cells": int(ko.mask.sum()),
         "before": ranked(ko.before),
         "after": ranked(ko.after),

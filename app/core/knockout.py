@@ -18,6 +18,7 @@ from app.core.graph import CapturedGraph
 from app.core.indexing import UnitError, check_unit
 
 Mode = Literal["zero", "mean", "value"]
+FillSource = Literal["zero", "value", "data set", "this input"]
 
 
 class KnockoutError(ValueError):
@@ -30,9 +31,10 @@ class Knockout:
 
     layer: str
     mask: np.ndarray  # bool, the layer's shape: the cells replaced
-    fill: float
+    fill: float  # the value the cells got (their average when each got its own data-set mean)
     before: dict[str, np.ndarray]
     after: dict[str, np.ndarray]
+    fill_source: FillSource = "zero"
 
     def changed(self) -> list[str]:
         """Layers whose values differ after the knock-out."""
@@ -105,11 +107,13 @@ def knockout(
     unit: tuple[int, ...] | None = None,
     mode: Mode = "zero",
     value: float | None = None,
+    dataset_mean: np.ndarray | None = None,
 ) -> Knockout:
-    """Replace a channel or unit of `layer` by 0 (zero), by its mean over this input's cells (mean), or by `value`.
+    """Replace a channel or unit of `layer` by 0 (zero), by its mean (mean), or by `value`.
 
-    "mean" of a channel is that channel's mean over its positions; of a unit, the mean of its channel (maps) or of
-    the layer (vectors) — the usual mean-ablation when no data-set mean is at hand (give it as `value` otherwise).
+    "mean" is mean ablation: each cell gets its own mean over a data set when `dataset_mean` (the layer's shape) is
+    given; otherwise the mean over this input — of a channel over its positions, of a unit over its channel (maps)
+    or over the layer (vectors).
     """
     mask = cells(graph, layer, channel, unit)  # (*shape)
     x = x[:1].to(graph.device)
@@ -122,13 +126,23 @@ def knockout(
             if value is None:
                 raise KnockoutError("mode 'value' needs a value")
             fill = float(value)
+        elif mode == "mean" and dataset_mean is not None:
+            if tuple(dataset_mean.shape) != tuple(current.shape):
+                raise KnockoutError(f"data-set means of shape {list(dataset_mean.shape)} for {layer} {list(current.shape)}")
+            means = torch.as_tensor(dataset_mean, dtype=current.dtype)  # (*shape)
+            fill = float(means[mask].mean())
         elif mode == "mean":
             c = channel if channel is not None else (unit[0] if unit is not None and len(unit) == 3 else None)
             fill = float(current[c].mean()) if c is not None else float(current.mean())
         else:
             raise KnockoutError(f"unknown mode {mode!r}: zero, mean or value")
         module = edited_module(graph, layer)
-        fill_t = torch.tensor(fill, dtype=current.dtype, device=graph.device)
+        if mode == "mean" and dataset_mean is not None:
+            fill_t = means.to(graph.device)[None]  # (1, *shape): each cell its own mean
+            source: FillSource = "data set"
+        else:
+            fill_t = torch.tensor(fill, dtype=current.dtype, device=graph.device)
+            source = "zero" if mode == "zero" else "value" if mode == "value" else "this input"
         after = [x, *module(x, mask.to(graph.device)[None], fill_t)]
     names = [lay.name for lay in graph.layers]
     return Knockout(
@@ -137,6 +151,7 @@ def knockout(
         fill,
         {n: v[0].float().cpu().numpy() for n, v in zip(names, before, strict=True)},
         {n: v[0].float().cpu().numpy() for n, v in zip(names, after, strict=True)},
+        source,
     )
 
 

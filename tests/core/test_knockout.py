@@ -89,6 +89,22 @@ def test_unit_knockouts_equal_edited_weights_and_a_split_forward() -> None:
     np.testing.assert_allclose(got.difference("conv1")[2, 10, 12], -3.0 - got.before["conv1"][2, 10, 12], rtol=1e-6)
 
 
+def test_mean_ablation_with_data_set_means_sets_each_cell_to_its_own_mean() -> None:
+    module, graph = lenet()
+    means = np.random.default_rng(3).normal(size=(16, 10, 10)).astype(np.float32)  # stand-in data-set means of conv2
+    got = K.knockout(graph, X, "conv2", channel=5, mode="mean", dataset_mean=means)
+    with torch.no_grad():
+        a = module[:4](X).clone()  # conv1, relu1, pool1, conv2: (1, 16, 10, 10)
+        a[0, 5] = torch.from_numpy(means[5])
+        expected = module[4:](a)
+    np.testing.assert_allclose(got.after["conv2"][5], means[5], rtol=0, atol=0)
+    np.testing.assert_allclose(got.after["softmax"], expected[0].numpy(), rtol=1e-5, atol=1e-7)
+    assert got.fill_source == "data set" and got.fill == pytest.approx(float(means[5].mean()), rel=1e-6)
+    assert K.knockout(graph, X, "conv2", channel=5, mode="mean").fill_source == "this input"
+    with pytest.raises(K.KnockoutError, match="shape"):
+        K.knockout(graph, X, "conv2", channel=5, mode="mean", dataset_mean=means[:3])
+
+
 @pytest.mark.parametrize("name", ["resnet_mnist", "colour_lenet"])
 def test_knockout_on_residual_and_colour_nets(name: str) -> None:
     if name == "resnet_mnist":

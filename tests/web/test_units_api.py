@@ -64,6 +64,8 @@ def test_statistics_job_then_unit_cards(api: TestClient, cache_dir: Path) -> Non
     state = valid(StatisticsState, api.get("/api/v2/statistics?model=lenet"))
     assert state == {"model": "lenet", "dataset": "mnist-test-300", "ready": False, "count": None, "job": None}
     card_body = {"pixels": DIGIT.tolist(), "layer": "conv2", "index": [3, 4, 4], "k": 5}
+    ko_body = {"pixels": DIGIT.tolist(), "layer": "conv2", "channel": 3, "mode": "mean", "layers": ["conv2"]}
+    assert api.post("/api/v2/knockout?model=lenet", json=ko_body).json()["fill_source"] == "this input"
     refused = api.post("/api/v2/unit?model=lenet", json=card_body)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "statistics_not_ready"
     started = valid(StatisticsState, api.post("/api/v2/statistics/compute?model=lenet"), 202)
@@ -87,6 +89,11 @@ def test_statistics_job_then_unit_cards(api: TestClient, cache_dir: Path) -> Non
     assert [t["index"] for t in card["top"]] == expected.tolist()
     per_unit = valid(UnitCard, api.post("/api/v2/unit?model=lenet", json={**card_body, "per_unit": True}))
     assert [t["index"] for t in per_unit["top"]] == np.argsort(-maps[:, 3, 4, 4], kind="stable")[:5].tolist()
+    # mean ablation now uses each unit's mean over the data set (a brute-force mean of the maps)
+    ko = api.post("/api/v2/knockout?model=lenet", json=ko_body).json()
+    after = np.asarray(ko["layers"][0]["after"], dtype=np.float32).reshape(16, 10, 10)
+    assert ko["fill_source"] == "data set"
+    np.testing.assert_allclose(after[3], maps[:, 3].mean(axis=0), rtol=1e-4, atol=1e-5)
     bad = api.post("/api/v2/unit?model=lenet", json={**card_body, "index": [16, 0, 0]})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_unit"
 

@@ -21,6 +21,7 @@ from app.web.dependencies import CapturesDep, CatalogDep, ExecutorDep, GraphMode
 from app.web.errors import ApiError
 from app.web.inputs import Received, parse, receive
 from app.web.responses import input_body
+from app.web.routes.units import dataset_means
 from app.web.routes.v2 import ERRORS_V2, capture_input, graph_layer
 from app.web.schemas.explain import (
     AttributeRequest,
@@ -146,9 +147,17 @@ async def knockout(
             graph_layer(m, name)
         key, capture, _ = capture_input(m, fields, body, settings.limits, captures)
         unit = tuple(body.index) if body.index is not None else None
+        means = dataset_means(request, m, body.layer) if body.mode == "mean" else None
         try:
             ko = K.knockout(
-                m.graph, capture.input, body.layer, channel=body.channel, unit=unit, mode=body.mode, value=body.value
+                m.graph,
+                capture.input,
+                body.layer,
+                channel=body.channel,
+                unit=unit,
+                mode=body.mode,
+                value=body.value,
+                dataset_mean=means,
             )
         except K.KnockoutError as exc:
             raise ApiError(422, "invalid_knockout", str(exc)) from exc

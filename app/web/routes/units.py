@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -36,6 +37,16 @@ def images_for(request: Request, m: InspectableModel) -> U.Images:
     raise ApiError(
         409, "no_dataset", f"Model {m.name} has no data set: start the server with --dataset DIR to rank its units."
     )
+
+
+def dataset_means(request: Request, m: InspectableModel, layer: str) -> np.ndarray | None:
+    """Each unit's mean over the model's data set, if its statistics are computed and keep that layer's units."""
+    try:
+        images = images_for(request, m)
+    except ApiError:
+        return None  # no data set: mean ablation falls back to this input's mean
+    found = _store(request).get(m.name, m.sha256, U.dataset_key(images))
+    return found.mean.get(layer) if found is not None else None
 
 
 def _store(request: Request) -> U.StatisticsStore:

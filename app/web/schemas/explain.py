@@ -121,7 +121,9 @@ class KnockoutRequest(InputV2):
     channel: int | None = Field(None, ge=0, strict=True, description="a whole channel of a map layer ...")
     index: Index | None = Field(None, min_length=1, max_length=3, description="... or one unit, [c, y, x] or [i]")
     mode: Literal["zero", "mean", "value"] = Field(
-        "zero", description="replace by 0, by the channel's mean over this input (a vector: the layer's), or value"
+        "zero",
+        description="replace by 0; by the mean (each unit's data-set mean once statistics are computed, else the "
+        "channel's mean over this input — a vector: the layer's); or by value",
     )
     value: float | None = Field(None, allow_inf_nan=False, ge=-1e6, le=1e6, description="for mode 'value'")
     layers: list[LayerName] | None = Field(
@@ -162,7 +164,11 @@ class KnockoutResponse(BaseModel):
     model: str
     input_id: str
     layer: str
-    fill: float = Field(description="the value the cells were set to")
+    fill: float = Field(description="the value the cells were set to (their average if each got its own mean)")
+    fill_source: Literal["zero", "value", "data set", "this input"] = Field(
+        description="where the fill came from: mean ablation uses each unit's data-set mean once the model's "
+        "statistics are computed (POST /api/v2/statistics/compute), else the mean over this input"
+    )
     cells: int = Field(description="how many units were replaced")
     before: PredictionSummary
     after: PredictionSummary

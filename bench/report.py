@@ -23,6 +23,16 @@ def table(r: dict[str, Any]) -> str:
         lines += _graph_rows(r["graph"])
     if "explain" in r:
         lines += _explain_rows(r["explain"])
+    if "photos" in r:
+        p = r["photos"]
+        lines.append(
+            _row(
+                f"{p['model']}: phone-style photos vs clean renders ({p['count']} digits)",
+                f"{p['photo']['accuracy']:.2%} vs {p['clean']['accuracy']:.2%} ({p['gap_points']:+.2f} points)",
+                "gap ≤ 1 point",
+                p["gap_points"] <= 1.0,
+            )
+        )
     if "capture" in r:
         c = r["capture"]
         lines.append(_row("plain forward, batch 1", f"{c['plain_forward_ms']:.3f} ms"))

@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.run --quick    # shorter runs, same sections
     .venv/bin/python -m bench.run --only reliability   # flood, restart, drain (bench/reliability.py)
     .venv/bin/python -m bench.run --only explain       # attribution and the data-set pass (bench/explain.py)
+    .venv/bin/python -m bench.run --only photos        # phone-style photos vs clean renders (bench/photos.py)
 
 HTTP load comes from a second process on 127.0.0.1: wrk if installed (apt-get install wrk), else bench.load.
 Only ratios measured within one run mean anything on a shared 2-core machine.
@@ -39,6 +40,7 @@ from app.core.samples import pixels
 from bench.explain import bench_explain
 from bench.graph import bench_graph
 from bench.load import in_subprocess
+from bench.photos import bench_photos
 from tests.support.drawings import draw_digit, png
 from tests.support.live_server import free_port, rss_kib, server_process
 
@@ -305,7 +307,7 @@ def main() -> None:
         "--only",
         nargs="*",
         default=None,
-        help="sections: capture encoding http browser memory reliability graph page explain",
+        help="sections: capture encoding http browser memory reliability graph page explain photos",
     )
     parser.add_argument("--soak", type=float, default=0.0, help="reliability: also soak this many seconds (600)")
     args = parser.parse_args()
@@ -319,6 +321,7 @@ def main() -> None:
         "graph": bench_graph,
         "page": None,
         "explain": bench_explain,
+        "photos": lambda quick: bench_photos(300 if quick else 1000),
     }
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -128,7 +128,8 @@ def knockout(
             fill = float(value)
         elif mode == "mean" and dataset_mean is not None:
             if tuple(dataset_mean.shape) != tuple(current.shape):
-                raise KnockoutError(f"data-set means of shape {list(dataset_mean.shape)} for {layer} {list(current.shape)}")
+                shapes = f"{list(dataset_mean.shape)} for {layer} {list(current.shape)}"
+                raise KnockoutError(f"data-set means of shape {shapes}")
             means = torch.as_tensor(dataset_mean, dtype=current.dtype)  # (*shape)
             fill = float(means[mask].mean())
         elif mode == "mean":

@@ -183,7 +183,8 @@ def test_unit_card_and_knockout_match_the_api(browser, server: str, model: str) 
             {"image": image, "layer": layer["name"], "channel": channel, "layers": [diff_layer]},
         )
         d = next(row for row in full["layers"] if row["name"] == diff_layer)
-        rgb = canvas_rgb(pg, "[data-testid=knockout-difference]")
+        scale = int(pg.locator("[data-testid=knockout-difference]").get_attribute("data-scale") or "0")
+        rgb = canvas_rgb(pg, "[data-testid=knockout-difference]")[::scale, ::scale]  # a unit is scale×scale pixels
         # The first tile (channel 0 of a map; the first row of up to 32 of a vector) on the layer's one scale.
         h, w = (d["shape"][1], d["shape"][2]) if len(d["shape"]) == 3 else (1, min(32, d["shape"][0]))
         first = np.asarray(d["difference"][: h * w]).reshape(h, w)
@@ -236,3 +237,15 @@ def test_explain_is_linked_from_every_page(browser, server: str) -> None:
         assert '<a href="/explain">Explain</a>' in html, path
     with open_page(browser, f"{server}/graph?model=resnet_mnist") as (pg, _):
         expect(pg.locator("[data-testid=explain-link]")).to_have_attribute("href", "/explain?model=resnet_mnist")
+
+
+def test_a_long_method_shows_progress_and_cancels(browser, server: str) -> None:
+    with open_page(browser, f"{server}/explain?model=resnet_mnist", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        pick_method(pg, "integrated_gradients")
+        pg.check("[data-testid=ig-precise]")  # 512 steps through the residual net: seconds, as a job
+        expect(pg.locator("[data-testid=attribution-progress]")).to_be_visible(timeout=30_000)
+        pg.click("[data-testid=attribution-cancel]")
+        expect(pg.locator("[data-testid=attribution-note]")).to_have_text("Cancelled.", timeout=60_000)
+        expect(pg.locator("[data-testid=attribution-progress]")).to_be_hidden()
+        expect(pg.locator("[data-testid=attribution-overlay]")).to_have_attribute("data-method", "integrated_gradients")

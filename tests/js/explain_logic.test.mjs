@@ -43,18 +43,22 @@ describe("explain: method options", () => {
 });
 
 describe("explain: a layer's channels as tiles", () => {
-  it("lays C maps of h×w on a near-square grid with one-pixel gaps", () => {
-    const layout = tileLayout([5, 2, 3]); // 3 columns, 2 rows
-    assert.equal(layout.width, 3 * 4 - 1);
-    assert.equal(layout.height, 2 * 3 - 1);
-    assert.deepEqual(layout.tiles.map((t) => [t.x, t.y]), [[0, 0], [4, 0], [8, 0], [0, 3], [4, 3]]);
+  it("lays C maps of h×w on a near-square grid, each unit scale×scale pixels, with one-pixel gaps", () => {
+    const layout = tileLayout([5, 2, 4]); // 3 columns, 2 rows; scale 40 / 4 = 10
+    assert.equal(layout.scale, 10);
+    assert.equal(layout.width, 3 * 41 - 1);
+    assert.equal(layout.height, 2 * 21 - 1);
+    assert.deepEqual(layout.tiles.map((t) => [t.x, t.y]), [[0, 0], [41, 0], [82, 0], [0, 21], [41, 21]]);
+    assert.equal(tileLayout([1, 64, 64]).scale, 1); // large maps stay one pixel per unit
   });
 
   it("wraps a vector into rows of at most 32", () => {
-    assert.deepEqual(tileLayout([10]), { width: 10, height: 1, tiles: [{ x: 0, y: 0, h: 1, w: 10, vector: true }] });
+    assert.deepEqual(tileLayout([10]), { width: 320, height: 32, scale: 32,
+      tiles: [{ x: 0, y: 0, h: 1, w: 10, vector: true }] });
     const long = tileLayout([70]);
-    assert.equal(long.width, 32);
-    assert.equal(long.height, 3);
+    assert.equal(long.scale, 10);
+    assert.equal(long.width, 320);
+    assert.equal(long.height, 30);
   });
 });
 

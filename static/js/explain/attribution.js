@@ -8,7 +8,7 @@ import { LONG_METHODS, METHOD_OPTIONS, methodFields, parseIndex } from "./logic.
 import { paintOverlay, paintSigned } from "./overlay.js";
 
 const CHANNEL_NAMES = ["red", "green", "blue"];
-const run = { serial: 0, job: null };
+const run = { serial: 0, job: null, cancelled: 0 };
 
 /** Show only the option groups the chosen method uses, and the target fields of the chosen kind. */
 export function syncOptions() {
@@ -39,17 +39,21 @@ function request() {
 }
 
 async function fetchAttribution(body, serial) {
-  const started = await postInput("/attribute", body);
-  if (started.status !== 202) return started.body;
-  const job = new JobRun(started.body.url);
-  run.job = job;
   const bar = $("attr-progress");
-  bar.hidden = false;
-  $("attr-cancel").hidden = false;
+  if (body.background) { bar.value = 0; bar.hidden = false; $("attr-cancel").hidden = false; }
   try {
-    return await job.wait((f) => { if (serial === run.serial) bar.value = f; });
+    const started = await postInput("/attribute", body);
+    if (started.status !== 202) return started.body;
+    const job = new JobRun(started.body.url);
+    // Cancelled, or superseded by a later request, before the job had an id: stop it now.
+    if (run.cancelled === serial || serial !== run.serial) job.cancel();
+    else run.job = job;
+    try {
+      return await job.wait((f) => { if (serial === run.serial) bar.value = f; });
+    } finally {
+      if (run.job === job) run.job = null;
+    }
   } finally {
-    if (run.job === job) run.job = null;
     if (serial === run.serial) { bar.hidden = true; $("attr-cancel").hidden = true; }
   }
 }
@@ -112,5 +116,6 @@ export async function attribute(state) {
 
 /** Cancel the running attribution job, if any. */
 export function cancelAttribution() {
+  run.cancelled = run.serial;
   if (run.job) run.job.cancel();
 }

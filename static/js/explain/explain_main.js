@@ -64,7 +64,9 @@ function setupModel(model, description) {
 
 function wireControls() {
   const rerun = () => { syncOptions(); if (state.pixels) attribute(state); };
-  for (const id of ["method", "target-kind", "target", "quantity", "target-layer", "cam-layer", "ig-baseline", "ig-precise"]) {
+  const inputs = ["ig-steps", "sg-samples", "sg-noise", "occ-window", "occ-stride", "target-index"];
+  for (const id of ["method", "target-kind", "target", "quantity", "target-layer", "cam-layer", "ig-baseline", "ig-precise",
+    ...inputs]) {
     $(id).addEventListener("change", rerun);
   }
   $("attr-run").addEventListener("click", rerun);

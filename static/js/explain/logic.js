@@ -50,20 +50,24 @@ export function displayCrop(crop, mean = null, std = null) {
   })));
 }
 
-/** Where each channel of a layer goes in one canvas: tiles of h×w with a 1-pixel gap; vectors as rows of ≤ 32. */
+/** Where each channel of a layer goes in one canvas: tiles of h×w units, each unit scale×scale pixels, 1-pixel gaps
+ * (scale: whole pixels that make a tile about 40 wide); vectors as rows of ≤ 32. */
 export function tileLayout(shape) {
   if (shape.length !== 3) {
     const n = shape[0];
     const cols = Math.min(32, n);
     const rows = Math.ceil(n / cols);
-    return { width: cols, height: rows, tiles: [{ x: 0, y: 0, h: rows, w: cols, vector: true }] };
+    const scale = Math.max(1, Math.floor(320 / cols));
+    return { width: cols * scale, height: rows * scale, scale, tiles: [{ x: 0, y: 0, h: rows, w: cols, vector: true }] };
   }
   const [c, h, w] = shape;
+  const scale = Math.max(1, Math.floor(40 / Math.max(h, w)));
+  const [th, tw] = [h * scale + 1, w * scale + 1];
   const cols = Math.ceil(Math.sqrt(c));
   const rows = Math.ceil(c / cols);
   const tiles = [];
-  for (let k = 0; k < c; k++) tiles.push({ x: (k % cols) * (w + 1), y: Math.floor(k / cols) * (h + 1), h, w });
-  return { width: cols * (w + 1) - 1, height: rows * (h + 1) - 1, tiles };
+  for (let k = 0; k < c; k++) tiles.push({ x: (k % cols) * tw, y: Math.floor(k / cols) * th, h, w });
+  return { width: cols * tw - 1, height: rows * th - 1, scale, tiles };
 }
 
 /** A knock-out's later layers as rows: name, changed of total units, the largest |difference|. */

@@ -71,16 +71,21 @@ export function paintTiles(canvas, flat, shape, r) {
   const layout = tileLayout(shape);
   const { ctx, img } = image(canvas, layout.width, layout.height);
   for (let i = 0; i < img.data.length; i += 4) img.data.set([...GAP, 255], i); // the gaps between tiles
+  const s = layout.scale;
   let offset = 0;
   for (const tile of layout.tiles) {
     const n = tile.vector ? flat.length : tile.h * tile.w;
     for (let j = 0; j < n; j++) {
-      const x = tile.x + (j % tile.w);
-      const y = tile.y + Math.floor(j / tile.w);
-      img.data.set([...diverging(flat[offset + j], r), 255], (y * layout.width + x) * 4);
+      const rgba = [...diverging(flat[offset + j], r), 255];
+      const x0 = tile.x + (j % tile.w) * s;
+      const y0 = tile.y + Math.floor(j / tile.w) * s;
+      for (let dy = 0; dy < s; dy++) {
+        for (let dx = 0; dx < s; dx++) img.data.set(rgba, ((y0 + dy) * layout.width + x0 + dx) * 4);
+      }
     }
     offset += n;
   }
   ctx.putImageData(img, 0, 0);
   canvas.dataset.range = String(r);
+  canvas.dataset.scale = String(s);
 }

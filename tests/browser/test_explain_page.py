@@ -249,3 +249,37 @@ def test_a_long_method_shows_progress_and_cancels(browser, server: str) -> None:
         expect(pg.locator("[data-testid=attribution-note]")).to_have_text("Cancelled.", timeout=60_000)
         expect(pg.locator("[data-testid=attribution-progress]")).to_be_hidden()
         expect(pg.locator("[data-testid=attribution-overlay]")).to_have_attribute("data-method", "integrated_gradients")
+
+
+def test_an_upload_a_unit_target_and_a_chosen_cam_layer(browser, server: str) -> None:
+    item = api(server, "/gallery", "shapes")["images"][5]
+    data = httpx.get(server + item["png"], timeout=60).content
+    image = "data:image/png;base64," + base64.b64encode(data).decode()
+    with open_page(browser, f"{server}/explain?model=shapes", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        pg.set_input_files(
+            "[data-testid=explain-upload]", files=[{"name": "in.png", "mimeType": "image/png", "buffer": data}]
+        )
+        predicted = api(server, "/predict?layers=&steps=false", "shapes", {"image": image})["prediction"]
+        expect(pg.locator("[data-testid=explain-prediction]")).to_have_attribute("data-index", str(predicted["index"]))
+        expect(pg.locator("[data-testid=explain-prediction]")).to_have_text(predicted["label"])
+
+        pg.select_option("[data-testid=explain-target-kind]", "unit")
+        pg.select_option("[data-testid=explain-target-layer]", "conv2")
+        pg.fill("[data-testid=explain-target-index]", "3, 8, 8")
+        pg.press("[data-testid=explain-target-index]", "Enter")  # commits the field (a change event)
+        note = pg.locator("[data-testid=attribution-note]")
+        expect(note).to_contain_text("gradient of unit conv2 [3, 8, 8]", timeout=60_000)
+        ref = api(server, "/attribute", "shapes", {"image": image, "method": "gradient",
+                                                    "target": {"layer": "conv2", "index": [3, 8, 8]}})  # fmt: skip
+        assert_signs(canvas_rgb(pg, "[data-testid=attribution-combined]"), ref["combined"])
+
+        pg.select_option("[data-testid=explain-target-kind]", "class")
+        pick_method(pg, "gradcam")
+        pg.select_option("[data-testid=cam-layer]", "conv2")
+        expect(note).to_contain_text("Layer conv2 (chosen).", timeout=60_000)
+        target = {"class_index": predicted["index"], "kind": "logit"}
+        ref = api(
+            server, "/attribute", "shapes", {"image": image, "method": "gradcam", "layer": "conv2", "target": target}
+        )
+        assert_signs(canvas_rgb(pg, "[data-testid=attribution-combined]"), ref["combined"])

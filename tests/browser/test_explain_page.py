@@ -283,3 +283,26 @@ def test_an_upload_a_unit_target_and_a_chosen_cam_layer(browser, server: str) ->
             server, "/attribute", "shapes", {"image": image, "method": "gradcam", "layer": "conv2", "target": target}
         )
         assert_signs(canvas_rgb(pg, "[data-testid=attribution-combined]"), ref["combined"])
+
+
+def test_a_link_with_a_unit_opens_its_card_and_one_unit_is_knocked_out(browser, server: str) -> None:
+    image = first_image(server, "lenet")
+    with open_page(browser, f"{server}/explain?model=lenet&layer=conv2&unit=3,4,5", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        expect(pg.locator("[data-testid=unit-layer]")).to_have_value("conv2")
+        expect(pg.locator("[data-testid=card-note]")).to_contain_text("conv2 [3, 4, 5] is", timeout=300_000)
+        card = api(server, "/unit", "lenet", {"image": image, "layer": "conv2", "index": [3, 4, 5], "k": 9})
+        expect(pg.locator("[data-testid=unit-value]")).to_have_text(f"{card['value']:.3f}")
+
+        expect(pg.locator("[data-testid=knockout-layer]")).to_have_value("conv2")
+        pg.fill("[data-testid=knockout-channel]", "3")
+        pg.check("[data-testid=knockout-unit]")
+        pg.fill("#ko-y", "4")
+        pg.fill("#ko-x", "5")
+        pg.select_option("[data-testid=knockout-mode]", "mean")
+        pg.click("[data-testid=knockout]")
+        expect(pg.locator("[data-testid=knockout-result]")).to_contain_text("conv2 unit [3, 4, 5] (1 value set to")
+        ko = api(server, "/knockout", "lenet", {"image": image, "layer": "conv2", "index": [3, 4, 5], "mode": "mean"})
+        after = float(pg.locator("[data-testid=knockout-after]").get_attribute("data-probability") or "nan")
+        assert after == pytest.approx(ko["after"]["prediction"]["probability"], rel=1e-5)
+        expect(pg.locator("[data-testid=knockout-layers] tbody tr")).to_have_count(len(ko["layers"]))

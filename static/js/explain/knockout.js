@@ -50,7 +50,7 @@ export async function knockOut(layers) {
     const answer = (await postInput("/knockout", body)).body;
     const what = body.index ? `unit [${body.index.join(", ")}]` : `channel ${body.channel}`;
     out.innerHTML = `Before: ${predictionHtml(answer.before, "knockout-before")} → after switching off ${esc(body.layer)} `
-      + `${esc(what)} (${esc(answer.cells)} values set to ${esc(fixed(answer.fill, 3))}): `
+      + `${esc(what)} (${esc(answer.cells)} value${answer.cells === 1 ? "" : "s"} set to ${esc(fixed(answer.fill, 3))}): `
       + `${predictionHtml(answer.after, "knockout-after")}`;
     const rows = knockoutRows(answer.layers);
     $("ko-layers").innerHTML = rowsHtml(rows, body.layers[0]);

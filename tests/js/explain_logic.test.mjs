@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
-  LONG_METHODS, METHOD_OPTIONS, defaultDifferenceLayer, displayCrop, displayPixels, explainHref, histogramBars,
+  LONG_METHODS, METHOD_OPTIONS, defaultDifferenceLayer, displayCrop, displayPixels, histogramBars,
   histogramX, knockoutRows, methodFields, parseIndex, tileLayout,
 } from "../../static/js/explain/logic.js";
+import { explainHref } from "../../static/js/shared/links.js";
 
 describe("explain: input values back to display pixels", () => {
   it("undoes per-channel normalisation and clips to 0..1", () => {

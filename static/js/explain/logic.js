@@ -110,11 +110,3 @@ export function parseIndex(text) {
   if (!parts.length || parts.length > 3 || !parts.every((p) => /^\d+$/.test(p))) return null;
   return parts.map(Number);
 }
-
-/** The explain page's address for a model, with an optional layer and unit to open. */
-export function explainHref(model, layer = null, index = null) {
-  const q = new URLSearchParams({ model });
-  if (layer) q.set("layer", layer);
-  if (index) q.set("unit", index.join(","));
-  return `/explain?${q.toString()}`;
-}

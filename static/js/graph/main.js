@@ -3,7 +3,7 @@
 // onto every node it reaches, the input and its gradient.
 import { $ } from "../shared/dom.js";
 import { esc } from "../shared/escape.js";
-import { explainHref } from "../explain/logic.js";
+import { explainHref } from "../shared/links.js";
 import { friendly } from "../shared/errors.js";
 import { GraphView } from "./graph_view.js";
 import { InputPad } from "./input.js";

@@ -1,56 +1,308 @@
-"""The explain page in headless Chromium: pick a method → overlay; open a unit card → top-k grid and optimised image;
-knock out a channel → the prediction's probability changes."""
+"""The explain page in headless Chromium for a LeNet, the residual MNIST model and the colour demo: every method's
+overlay against the API's attribution (sign and zero pattern, per input channel for colour), the unit card against
+/api/v2/unit and /api/v2/visualise, a knock-out of the channel that matters most against /api/v2/knockout; the
+statistics job's progress bar on a server with an empty cache; screenshots at 1280×800 and 390×844."""
 
 from __future__ import annotations
 
+import base64
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import httpx2 as httpx
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import ARTIFACTS, PageWatch
+from tests.browser.test_visualiser import open_page
+from tests.support.browser import ARTIFACTS
+from tests.support.live_server import server_process
+
+MODELS = ["lenet", "resnet_mnist", "shapes"]
+METHODS = [
+    "gradient",
+    "gradient_x_input",
+    "integrated_gradients",
+    "smoothgrad",
+    "occlusion",
+    "guided_backprop",
+    "gradcam",
+    "gradcam_pp",
+]
+# The page's default options (templates/explain.html), sent the same way by the tests' reference requests.
+NUMBER = re.compile(r"^-?\d")
+OPTIONS: dict[str, dict[str, Any]] = {
+    "integrated_gradients": {"steps": 32, "baseline": "black", "precise": False},
+    "smoothgrad": {"samples": 16, "noise": 0.15},
+    "occlusion": {"window": 4, "stride": 2},
+}
 
 
-@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)])
-def test_explain_page(browser, server: str, viewport: tuple[int, int]) -> None:
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-    try:
-        page = context.new_page()
-        watch = PageWatch(page)
-        page.goto(server + "/explain?model=lenet")
-        page.wait_for_selector("body[data-ready=true]", timeout=60_000)
-        overlay = page.locator("[data-testid=attribution-overlay]")
-        expect(overlay).to_have_attribute("data-method", "gradient")
-        first = page.locator("[data-testid=explain-sample] option").first.inner_text()  # "#3 (label 0)"
-        expect(page.locator("[data-testid=explain-prediction]")).to_have_text(first.split("label ")[1].rstrip(")"))
-        page.select_option("[data-testid=explain-method]", "gradcam")
-        expect(overlay).to_have_attribute("data-method", "gradcam")
-        expect(page.locator("[data-testid=attribution-note]")).to_contain_text("Layer conv2: The last convolution")
-        page.select_option("[data-testid=explain-method]", "integrated_gradients")
-        expect(page.locator("[data-testid=attribution-note]")).to_contain_text("Completeness error")
-        assert float(overlay.get_attribute("data-range") or 0) > 0
-        expect(page.locator(".legend")).to_be_visible()
+def api(server: str, path: str, model: str, body: dict[str, Any] | None = None) -> Any:
+    url = f"{server}/api/v2{path}{'&' if '?' in path else '?'}model={model}"
+    r = httpx.post(url, json=body, timeout=300) if body is not None else httpx.get(url, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
 
-        page.select_option("[data-testid=unit-layer]", "conv2")
-        page.fill("[data-testid=unit-channel]", "3")
-        page.click("[data-testid=open-card]")
-        expect(page.locator("[data-testid=topk-grid] canvas")).to_have_count(9, timeout=240_000)
-        expect(page.locator("[data-testid=feature-vis]")).to_have_attribute(
-            "data-value", re.compile(r"^-?\d"), timeout=60_000
+
+def first_image(server: str, model: str) -> str:
+    """The first gallery image (what the page starts with) as a data URL."""
+    item = api(server, "/gallery", model)["images"][0]
+    data = httpx.get(server + item["png"], timeout=60).content
+    return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+def canvas_rgb(pg, selector: str) -> np.ndarray:
+    canvas = pg.locator(selector)
+    w, h = canvas.evaluate("c => [c.width, c.height]")
+    data = canvas.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    return np.asarray(data, dtype=np.int64).reshape(h, w, 4)[..., :3]
+
+
+def assert_signs(rgb: np.ndarray, values: list[list[float]], r: float | None = None) -> None:
+    """Red where the API's value is clearly positive, blue where clearly negative, white exactly where it is 0."""
+    v = np.asarray(values, dtype=np.float64)
+    assert rgb.shape[:2] == v.shape
+    r = float(np.abs(v).max()) if r is None else r
+    assert r > 0, "an attribution that is zero everywhere explains nothing"
+    assert (rgb[v == 0] == 255).all(), "zero must be white"
+    pos, neg = v > 0.05 * r, v < -0.05 * r
+    assert pos.any() or neg.any()
+    assert (rgb[pos, 0] > rgb[pos, 2]).all() and (rgb[neg, 2] > rgb[neg, 0]).all()
+    if r == float(np.abs(v).max()):  # the largest |value| gets the full colour of its end of the scale
+        peak = np.unravel_index(np.abs(v).argmax(), v.shape)
+        assert abs(rgb[peak][1] - (69 if v[peak] > 0 else 104)) <= 1
+
+
+def pick_method(pg, method: str) -> None:
+    pg.select_option("[data-testid=explain-method]", method)
+    expect(pg.locator("[data-testid=attribution-overlay]")).to_have_attribute("data-method", method, timeout=120_000)
+    expect(pg.locator("[data-testid=attribution-note]")).not_to_have_text("Computing…")
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_method_draws_the_apis_attribution(browser, server: str, model: str) -> None:
+    image = first_image(server, model)
+    with open_page(browser, f"{server}/explain?model={model}", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        expect(pg.locator("[data-testid=explain-model]")).to_have_value(model)
+        predicted = api(server, "/predict?layers=&steps=false", model, {"image": image})["prediction"]
+        expect(pg.locator("[data-testid=explain-prediction]")).to_have_text(predicted["label"])
+        colour = api(server, "/model", model)["input"]["shape"][0] == 3
+        for method in METHODS:
+            if method != "gradient":
+                pick_method(pg, method)
+            body = {"image": image, "method": method, "target": {"class_index": predicted["index"], "kind": "logit"}}
+            ref = api(server, "/attribute", model, {**body, **OPTIONS.get(method, {})})
+            assert_signs(canvas_rgb(pg, "[data-testid=attribution-combined]"), ref["combined"])
+            assert canvas_rgb(pg, "[data-testid=attribution-overlay]").shape[:2] == np.shape(ref["combined"])
+            channels = pg.locator("[data-testid=attribution-channel]")
+            if colour and ref["shape"][0] == 3:
+                expect(channels).to_have_count(3)
+                for k in range(3):  # one scale for the three: the API's largest |value| over all channels
+                    rgb = canvas_rgb(pg, f"[data-testid=attribution-channel][data-channel='{k}']")
+                    assert_signs(rgb, ref["channels"][k], ref["range"]["abs_max"])
+            else:
+                expect(channels).to_have_count(0)
+            if method in ("gradcam", "gradcam_pp"):
+                expect(pg.locator("[data-testid=attribution-note]")).to_contain_text(f"Layer {ref['layer']}: ")
+            if method == "integrated_gradients":
+                error = ref["completeness"]["error"] * 100
+                expect(pg.locator("[data-testid=attribution-note]")).to_contain_text(
+                    f"Completeness error {error:.2f} %"
+                )
+        expect(pg.locator("#attr-legend .legend")).to_be_visible()
+
+
+def channel_that_matters(server: str, model: str, image: str, layer: str, channels: int) -> tuple[int, dict]:
+    """The channel of `layer` whose knock-out moves the predicted class's probability most (found by the API)."""
+    best: tuple[float, int, dict] = (-1.0, 0, {})
+    for c in range(channels):
+        ko = api(server, "/knockout", model, {"image": image, "layer": layer, "channel": c, "layers": []})
+        i = ko["before"]["prediction"]["index"]
+        moved = abs(ko["after"]["probabilities"][i] - ko["before"]["probabilities"][i])
+        best = max(best, (moved, c, ko), key=lambda t: t[0])
+    return best[1], best[2]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_unit_card_and_knockout_match_the_api(browser, server: str, model: str) -> None:
+    image = first_image(server, model)
+    layers = [layer for layer in api(server, "/model", model)["layers"] if len(layer["shape"]) == 3]
+    maps = [layer for layer in layers if layer["shape"][1] * layer["shape"][2] > 1 and layer["name"] != "input"]
+    with open_page(browser, f"{server}/explain?model={model}", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        # The card of channel 1 at the centre of the deepest map (the page's default layer and position).
+        deepest = maps[-1]
+        index = [1, deepest["shape"][1] // 2, deepest["shape"][2] // 2]
+        expect(pg.locator("[data-testid=unit-layer]")).to_have_value(deepest["name"])
+        pg.fill("[data-testid=unit-channel]", "1")
+        pg.click("[data-testid=open-card]")
+        expect(pg.locator("[data-testid=feature-vis]")).to_have_attribute("data-value", NUMBER, timeout=300_000)
+        card = api(server, "/unit", model, {"image": image, "layer": deepest["name"], "index": index, "k": 9})
+        shown = pg.locator("[data-testid=topk-grid] figure")
+        expect(shown).to_have_count(len(card["top"]))
+        assert [int(i) for i in shown.evaluate_all("fs => fs.map(f => f.dataset.index)")] == [
+            t["index"] for t in card["top"]
+        ]
+        sizes = pg.locator("[data-testid=topk-grid] canvas").evaluate_all("cs => cs.map(c => [c.height, c.width])")
+        assert sizes == [[len(t["crop"][0]), len(t["crop"][0][0])] for t in card["top"]]
+        expect(pg.locator("[data-testid=unit-value]")).to_have_text(f"{card['value']:.3f}")
+        vis = api(server, "/visualise", model, {"layer": deepest["name"], "index": [1], "steps": 64})
+        value = float(pg.locator("[data-testid=feature-vis]").get_attribute("data-value") or "nan")
+        assert value == pytest.approx(vis["value"], rel=1e-4, abs=1e-5)
+        fv = canvas_rgb(pg, "[data-testid=feature-vis]")
+        assert fv.shape[:2] == np.shape(vis["pixels"])[1:]
+        if len(vis["pixels"]) == 3:
+            assert (fv[..., 0] != fv[..., 1]).any(), "a colour model's optimised image is in colour"
+
+        # Knock out the channel of a middle map that moves the prediction most: the page shows the API's answer.
+        layer = maps[len(maps) // 2]
+        expect(pg.locator("[data-testid=knockout-layer]")).to_have_value(layer["name"])
+        channel, ko = channel_that_matters(server, model, image, layer["name"], layer["shape"][0])
+        pg.fill("[data-testid=knockout-channel]", str(channel))
+        pg.click("[data-testid=knockout]")
+        after = pg.locator("[data-testid=knockout-after]")
+        expect(after).to_have_attribute("data-index", str(ko["after"]["prediction"]["index"]), timeout=60_000)
+        p_after = float(after.get_attribute("data-probability") or "nan")
+        p_before = float(pg.locator("[data-testid=knockout-before]").get_attribute("data-probability") or "nan")
+        assert p_after == pytest.approx(ko["after"]["prediction"]["probability"], rel=1e-5)
+        assert p_before == pytest.approx(ko["before"]["prediction"]["probability"], rel=1e-5)
+        moved = ko["after"]["prediction"]["index"] != ko["before"]["prediction"]["index"]
+        assert moved or abs(p_after - p_before) > 1e-3, "the chosen channel changes the prediction"
+        rows = pg.locator("[data-testid=knockout-layers] tbody tr")
+        expect(rows).to_have_count(len(ko["layers"]))
+        diff_layer = pg.locator("[data-testid=knockout-diff-layer]").input_value()
+        expect(pg.locator("[data-testid=knockout-difference]")).to_have_attribute("data-layer", diff_layer)
+        full = api(
+            server,
+            "/knockout",
+            model,
+            {"image": image, "layer": layer["name"], "channel": channel, "layers": [diff_layer]},
         )
-        expect(page.locator("[data-testid=card-note]")).to_contain_text("ranked over 10000 digits")
+        d = next(row for row in full["layers"] if row["name"] == diff_layer)
+        scale = int(pg.locator("[data-testid=knockout-difference]").get_attribute("data-scale") or "0")
+        rgb = canvas_rgb(pg, "[data-testid=knockout-difference]")[::scale, ::scale]  # a unit is scale×scale pixels
+        # The first tile (channel 0 of a map; the first row of up to 32 of a vector) on the layer's one scale.
+        h, w = (d["shape"][1], d["shape"][2]) if len(d["shape"]) == 3 else (1, min(32, d["shape"][0]))
+        first = np.asarray(d["difference"][: h * w]).reshape(h, w)
+        if first.any():
+            assert_signs(rgb[:h, :w], first.tolist(), d["max_abs_difference"])
+        else:
+            assert (rgb[:h, :w] == 255).all()
 
-        page.select_option("[data-testid=knockout-layer]", "conv2")
-        page.fill("[data-testid=knockout-channel]", "3")
-        page.click("[data-testid=knockout]")
-        result = page.locator("[data-testid=knockout-result]")
-        expect(result).to_contain_text("after switching off conv2 channel 3")
-        text = result.inner_text()
-        before = text.split("Before: ")[1].split(" · ")[0]
-        after = page.locator("[data-testid=knockout-after]").inner_text()
-        assert before != after  # the probability moves (a single channel rarely flips a confident 7)
+
+@pytest.fixture(scope="module")
+def empty_cache_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    cache = tmp_path_factory.mktemp("explain-cache")
+    with server_process(env={"CONVSCOPE_EXPLAIN_CACHE_DIR": str(cache)}, timeout=120) as (url, _):
+        yield url
+
+
+def test_a_card_without_statistics_computes_them_with_progress(browser, empty_cache_server: str) -> None:
+    server = empty_cache_server
+    assert api(server, "/statistics", "shapes")["ready"] is False
+    with open_page(browser, f"{server}/explain?model=shapes", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        pg.click("[data-testid=open-card]")
+        expect(pg.locator("[data-testid=statistics-progress]")).to_be_visible(timeout=30_000)
+        expect(pg.locator("[data-testid=card-note]")).to_contain_text("Ranking every unit over shapes-held-out-3000")
+        expect(pg.locator("[data-testid=topk-grid] figure")).to_have_count(9, timeout=600_000)
+        expect(pg.locator("[data-testid=statistics-progress]")).to_be_hidden()
+    assert api(server, "/statistics", "shapes")["ready"] is True
+
+
+@pytest.mark.parametrize("model", ["lenet", "shapes"])
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)])
+def test_screenshots_fit_the_viewport(browser, server: str, model: str, viewport: tuple[int, int]) -> None:
+    size = {"width": viewport[0], "height": viewport[1]}
+    with open_page(browser, f"{server}/explain?model={model}", ready=False, viewport=size) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        pick_method(pg, "integrated_gradients")
+        pg.click("[data-testid=open-card]")
+        expect(pg.locator("[data-testid=feature-vis]")).to_have_attribute("data-value", NUMBER, timeout=300_000)
+        pg.click("[data-testid=knockout]")
+        expect(pg.locator("[data-testid=knockout-after]")).to_be_visible(timeout=60_000)
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= viewport[0], "nothing overflows sideways"
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"explain-{viewport[0]}x{viewport[1]}.png"), full_page=True)
-        assert watch.errors == [] and watch.outside == []
-    finally:
-        context.close()
+        path = Path(ARTIFACTS / f"explain-{model}-{viewport[0]}x{viewport[1]}.png")
+        pg.screenshot(path=str(path), full_page=True)
+
+
+def test_explain_is_linked_from_every_page(browser, server: str) -> None:
+    for path in ("/", "/lab", "/graph?model=lenet"):
+        html = httpx.get(server + path, timeout=60).text
+        assert '<a href="/explain">Explain</a>' in html, path
+    with open_page(browser, f"{server}/graph?model=resnet_mnist") as (pg, _):
+        expect(pg.locator("[data-testid=explain-link]")).to_have_attribute("href", "/explain?model=resnet_mnist")
+
+
+def test_a_long_method_shows_progress_and_cancels(browser, server: str) -> None:
+    with open_page(browser, f"{server}/explain?model=resnet_mnist", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        pick_method(pg, "integrated_gradients")
+        pg.check("[data-testid=ig-precise]")  # 512 steps through the residual net: seconds, as a job
+        expect(pg.locator("[data-testid=attribution-progress]")).to_be_visible(timeout=30_000)
+        pg.click("[data-testid=attribution-cancel]")
+        expect(pg.locator("[data-testid=attribution-note]")).to_have_text("Cancelled.", timeout=60_000)
+        expect(pg.locator("[data-testid=attribution-progress]")).to_be_hidden()
+        expect(pg.locator("[data-testid=attribution-overlay]")).to_have_attribute("data-method", "integrated_gradients")
+
+
+def test_an_upload_a_unit_target_and_a_chosen_cam_layer(browser, server: str) -> None:
+    item = api(server, "/gallery", "shapes")["images"][5]
+    data = httpx.get(server + item["png"], timeout=60).content
+    image = "data:image/png;base64," + base64.b64encode(data).decode()
+    with open_page(browser, f"{server}/explain?model=shapes", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        pg.set_input_files(
+            "[data-testid=explain-upload]", files=[{"name": "in.png", "mimeType": "image/png", "buffer": data}]
+        )
+        predicted = api(server, "/predict?layers=&steps=false", "shapes", {"image": image})["prediction"]
+        expect(pg.locator("[data-testid=explain-prediction]")).to_have_attribute("data-index", str(predicted["index"]))
+        expect(pg.locator("[data-testid=explain-prediction]")).to_have_text(predicted["label"])
+
+        pg.select_option("[data-testid=explain-target-kind]", "unit")
+        pg.select_option("[data-testid=explain-target-layer]", "conv2")
+        pg.fill("[data-testid=explain-target-index]", "3, 8, 8")
+        pg.press("[data-testid=explain-target-index]", "Enter")  # commits the field (a change event)
+        note = pg.locator("[data-testid=attribution-note]")
+        expect(note).to_contain_text("gradient of unit conv2 [3, 8, 8]", timeout=60_000)
+        ref = api(server, "/attribute", "shapes", {"image": image, "method": "gradient",
+                                                    "target": {"layer": "conv2", "index": [3, 8, 8]}})  # fmt: skip
+        assert_signs(canvas_rgb(pg, "[data-testid=attribution-combined]"), ref["combined"])
+
+        pg.select_option("[data-testid=explain-target-kind]", "class")
+        pick_method(pg, "gradcam")
+        pg.select_option("[data-testid=cam-layer]", "conv2")
+        expect(note).to_contain_text("Layer conv2 (chosen).", timeout=60_000)
+        target = {"class_index": predicted["index"], "kind": "logit"}
+        ref = api(
+            server, "/attribute", "shapes", {"image": image, "method": "gradcam", "layer": "conv2", "target": target}
+        )
+        assert_signs(canvas_rgb(pg, "[data-testid=attribution-combined]"), ref["combined"])
+
+
+def test_a_link_with_a_unit_opens_its_card_and_one_unit_is_knocked_out(browser, server: str) -> None:
+    image = first_image(server, "lenet")
+    with open_page(browser, f"{server}/explain?model=lenet&layer=conv2&unit=3,4,5", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        expect(pg.locator("[data-testid=unit-layer]")).to_have_value("conv2")
+        expect(pg.locator("[data-testid=card-note]")).to_contain_text("conv2 [3, 4, 5] is", timeout=300_000)
+        card = api(server, "/unit", "lenet", {"image": image, "layer": "conv2", "index": [3, 4, 5], "k": 9})
+        expect(pg.locator("[data-testid=unit-value]")).to_have_text(f"{card['value']:.3f}")
+
+        expect(pg.locator("[data-testid=knockout-layer]")).to_have_value("conv2")
+        pg.fill("[data-testid=knockout-channel]", "3")
+        pg.check("[data-testid=knockout-unit]")
+        pg.fill("#ko-y", "4")
+        pg.fill("#ko-x", "5")
+        pg.select_option("[data-testid=knockout-mode]", "mean")
+        pg.click("[data-testid=knockout]")
+        expect(pg.locator("[data-testid=knockout-result]")).to_contain_text("conv2 unit [3, 4, 5] (1 value set to")
+        ko = api(server, "/knockout", "lenet", {"image": image, "layer": "conv2", "index": [3, 4, 5], "mode": "mean"})
+        after = float(pg.locator("[data-testid=knockout-after]").get_attribute("data-probability") or "nan")
+        assert after == pytest.approx(ko["after"]["prediction"]["probability"], rel=1e-5)
+        expect(pg.locator("[data-testid=knockout-layers] tbody tr")).to_have_count(len(ko["layers"]))

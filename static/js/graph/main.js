@@ -3,6 +3,7 @@
 // onto every node it reaches, the input and its gradient.
 import { $ } from "../shared/dom.js";
 import { esc } from "../shared/escape.js";
+import { explainHref } from "../shared/links.js";
 import { friendly } from "../shared/errors.js";
 import { GraphView } from "./graph_view.js";
 import { InputPad } from "./input.js";
@@ -133,6 +134,7 @@ async function main() {
   const models = await getModels();
   const name = new URLSearchParams(window.location.search).get("model") || models.default;
   wireModelSelect(name);
+  $("explain-link").href = explainHref(name); // and, once a unit is picked, that unit's card
   const graph = new ModelGraph(await getModel(name));
   const session = new Session(name);
   session.onId = (id) => { document.body.dataset.inputId = id; }; // for the browser tests and the benchmark
@@ -140,7 +142,10 @@ async function main() {
   let trace = null;
   const panel = new LayerPanel(
     { title: $("layer-title"), tools: $("map-tools"), maps: $("maps"), more: $("more"), order: $("order"), zoom: $("zoom") },
-    session, graph, { onUnit: (layer, unit) => trace.run(layer, unit), onError: (err) => status(friendly(err)) },
+    session, graph, {
+      onUnit: (layer, unit) => { $("explain-link").href = explainHref(name, layer, unit); trace.run(layer, unit); },
+      onError: (err) => status(friendly(err)),
+    },
   );
   wireUnitKeys($("maps"), panel, (text) => { $("announce").textContent = text; });
   const view = new GraphView($("graph"), $("graph-scroll"), graph, {

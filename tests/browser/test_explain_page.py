@@ -225,6 +225,9 @@ def test_screenshots_fit_the_viewport(browser, server: str, model: str, viewport
         expect(pg.locator("[data-testid=feature-vis]")).to_have_attribute("data-value", NUMBER, timeout=300_000)
         pg.click("[data-testid=knockout]")
         expect(pg.locator("[data-testid=knockout-after]")).to_be_visible(timeout=60_000)
+        if pg.locator("[data-testid=compare]").is_enabled():  # lenet: compared with another digit model
+            pg.click("[data-testid=compare]")
+            expect(pg.locator("[data-testid=compare-b]")).to_be_visible(timeout=60_000)
         assert pg.evaluate("() => document.documentElement.scrollWidth") <= viewport[0], "nothing overflows sideways"
         ARTIFACTS.mkdir(exist_ok=True)
         path = Path(ARTIFACTS / f"explain-{model}-{viewport[0]}x{viewport[1]}.png")
@@ -306,3 +309,36 @@ def test_a_link_with_a_unit_opens_its_card_and_one_unit_is_knocked_out(browser, 
         after = float(pg.locator("[data-testid=knockout-after]").get_attribute("data-probability") or "nan")
         assert after == pytest.approx(ko["after"]["prediction"]["probability"], rel=1e-5)
         expect(pg.locator("[data-testid=knockout-layers] tbody tr")).to_have_count(len(ko["layers"]))
+
+
+def test_two_models_compared_side_by_side_match_the_api(browser, server: str) -> None:
+    image = first_image(server, "lenet")
+    served = api(server, "/models", "lenet")["models"]
+    same_input = sorted(m["name"] for m in served if m["name"] != "lenet" and m["input"]["shape"] == [1, 28, 28])
+    assert "lenet5" in same_input
+    with open_page(browser, f"{server}/explain?model=lenet", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        offered = pg.locator("[data-testid=compare-other] option").evaluate_all("os => os.map(o => o.value)")
+        assert sorted(offered) == same_input  # only models that take this input (not the colour demo)
+        pg.select_option("[data-testid=compare-other]", "lenet5")
+        pg.click("[data-testid=compare]")
+        want = api(server, "/compare?other=lenet5", "lenet", {"image": image, "values": True})
+        for side in ("a", "b"):
+            expect(pg.locator(f"[data-testid=compare-{side}]")).to_have_attribute(
+                "data-index", str(want[side]["prediction"]["index"]), timeout=60_000
+            )
+        rows = pg.locator("[data-testid=compare-layers] tbody tr")
+        expect(rows).to_have_count(len(want["layers"]))
+        assert rows.locator("button").all_inner_texts() == [layer["name"] for layer in want["layers"]]
+        maps = pg.locator("[data-testid=compare-maps]")
+        expect(maps).to_have_attribute("data-layer", want["layers"][-1]["name"])  # the deepest shared layer first
+        # A shared map picked from the table: its difference tiles have the signs of the API's b − a.
+        layer = next(lay for lay in want["layers"] if len(lay["shape"]) == 3 and lay["max_abs_difference"] > 0)
+        pg.click(f"[data-testid=compare-layers] button[data-layer='{layer['name']}']")
+        expect(maps).to_have_attribute("data-layer", layer["name"])
+        d = np.asarray(layer["b"], dtype=np.float64) - np.asarray(layer["a"], dtype=np.float64)
+        assert np.abs(d).max() == pytest.approx(layer["max_abs_difference"], rel=1e-5)
+        scale = int(pg.locator("[data-testid=compare-difference]").get_attribute("data-scale") or "0")
+        rgb = canvas_rgb(pg, "[data-testid=compare-difference]")[::scale, ::scale]
+        h, w = layer["shape"][1], layer["shape"][2]
+        assert_signs(rgb[:h, :w], d[: h * w].reshape(h, w).tolist(), float(np.abs(d).max()))

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
-  LONG_METHODS, METHOD_OPTIONS, defaultDifferenceLayer, displayCrop, displayPixels, histogramBars,
+  LONG_METHODS, METHOD_OPTIONS, comparable, defaultDifferenceLayer, differences, displayCrop, displayPixels, histogramBars,
   histogramX, knockoutRows, methodFields, parseIndex, tileLayout,
 } from "../../static/js/explain/logic.js";
 import { explainHref } from "../../static/js/shared/links.js";
@@ -111,5 +111,18 @@ describe("explain: unit indices and links", () => {
     assert.equal(explainHref("lenet"), "/explain?model=lenet");
     assert.equal(explainHref("my net&x", "layer1.0/add", [3, 4, 5]),
       "/explain?model=my+net%26x&layer=layer1.0%2Fadd&unit=3%2C4%2C5");
+  });
+});
+
+describe("explain: comparing two models", () => {
+  it("offers the other models with the same input shape only", () => {
+    const m = (name, shape) => ({ name, input: { shape } });
+    const models = [m("lenet", [1, 28, 28]), m("lenet5", [1, 28, 28]), m("shapes", [3, 32, 32]), m("res", [1, 28, 28])];
+    assert.deepEqual(comparable(models, models[0]).map((x) => x.name), ["lenet5", "res"]);
+    assert.deepEqual(comparable(models, models[2]), []);
+  });
+
+  it("takes b − a element by element", () => {
+    assert.deepEqual(Array.from(differences([1, -2, 0.5], [1.5, -2, -0.5])), [0.5, 0, -1]);
   });
 });

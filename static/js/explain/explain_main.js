@@ -4,6 +4,7 @@ import { $ } from "../shared/dom.js";
 import { esc } from "../shared/escape.js";
 import { attribute, cancelAttribution, syncOptions } from "./attribution.js";
 import { openCard } from "./card.js";
+import { wireCompare } from "./compare.js";
 import { getV2 } from "./explain_api.js";
 import { takeInput, wireInputs, wireModels } from "./input.js";
 import { knockOut, laterLayers } from "./knockout.js";
@@ -89,6 +90,7 @@ async function start() {
   $("model-note").textContent = `${description.title}: input ${model.input.shape.join("×")}.`;
   const openUnit = setupModel(model, description);
   const open = wireControls();
+  await wireCompare(model);
   syncOptions();
   const onReady = async () => {
     $("target").value = String(state.prediction ? state.prediction.index : 0); // explain what it says

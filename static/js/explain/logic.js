@@ -110,3 +110,14 @@ export function parseIndex(text) {
   if (!parts.length || parts.length > 3 || !parts.every((p) => /^\d+$/.test(p))) return null;
   return parts.map(Number);
 }
+
+/** Served models other than `current` that take the same input shape (a comparison runs one input through both). */
+export function comparable(models, current) {
+  const shape = current.input.shape.join("×");
+  return models.filter((m) => m.name !== current.name && m.input.shape.join("×") === shape);
+}
+
+/** b − a, element by element. */
+export function differences(a, b) {
+  return Float32Array.from(a, (v, i) => b[i] - v);
+}

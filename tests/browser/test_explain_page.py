@@ -342,3 +342,37 @@ def test_two_models_compared_side_by_side_match_the_api(browser, server: str) ->
         rgb = canvas_rgb(pg, "[data-testid=compare-difference]")[::scale, ::scale]
         h, w = layer["shape"][1], layer["shape"][2]
         assert_signs(rgb[:h, :w], d[: h * w].reshape(h, w).tolist(), float(np.abs(d).max()))
+
+
+def test_a_drawing_is_explained_as_it_is_drawn(browser, server: str) -> None:
+    with open_page(browser, f"{server}/explain?model=lenet", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        pad = pg.locator("[data-testid=explain-draw-pad]")
+        expect(pad).to_be_visible()
+        box = pad.bounding_box()
+        assert box is not None
+        first = pg.locator("[data-testid=explain-input]").get_attribute("data-input-id")
+        pg.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.15 * box["height"])
+        pg.mouse.down()
+        pg.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"], steps=8)
+        # mid-stroke: the page has already sent the half-drawn line (the overlay follows the pen)
+        expect(pg.locator("[data-testid=explain-input]")).not_to_have_attribute("data-input-id", first or "")
+        pg.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.85 * box["height"], steps=8)
+        pg.mouse.up()
+        expect(pg.locator("[data-testid=explain-prediction]")).to_have_text("1", timeout=30_000)
+        same = (
+            "() => document.querySelector('[data-testid=attribution-combined]').dataset.inputId"
+            " === document.querySelector('[data-testid=explain-input]').dataset.inputId"
+        )
+        for _ in range(3):  # a last round may still start after the stroke ends: compare once the page is settled
+            pg.wait_for_function(same, timeout=30_000)  # the map painted is the one of the drawing shown
+            shown = pg.locator("[data-testid=explain-input]").get_attribute("data-input-id")
+            rgb = canvas_rgb(pg, "[data-testid=attribution-combined]")
+            if pg.locator("[data-testid=explain-input]").get_attribute("data-input-id") == shown:
+                break
+        body = {"input_id": shown, "method": "gradient", "target": {"class_index": 1, "kind": "logit"}}
+        assert_signs(rgb, api(server, "/attribute", "lenet", body)["combined"])
+        pg.click("[data-testid=explain-draw-clear]")
+    with open_page(browser, f"{server}/explain?model=shapes", ready=False) as (pg, _):
+        pg.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        expect(pg.locator("[data-testid=explain-draw-pad]")).to_be_hidden()  # not a digit model

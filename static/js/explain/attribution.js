@@ -108,6 +108,8 @@ export async function attribute(state) {
     showChannels(answer);
     $("overlay").dataset.method = answer.method;
     $("combined").dataset.method = answer.method;
+    $("combined").dataset.inputId = answer.input_id; // the capture this map explains
+
     note.textContent = describe(answer);
   } catch (err) {
     if (serial === run.serial) note.textContent = err.code === "cancelled" ? "Cancelled." : `Could not attribute: ${err.message}`;

@@ -5,6 +5,7 @@ import { esc } from "../shared/escape.js";
 import { attribute, cancelAttribution, syncOptions } from "./attribution.js";
 import { openCard } from "./card.js";
 import { wireCompare } from "./compare.js";
+import { wireDrawing } from "./draw_input.js";
 import { getV2 } from "./explain_api.js";
 import { takeInput, wireInputs, wireModels } from "./input.js";
 import { knockOut, laterLayers } from "./knockout.js";
@@ -97,6 +98,8 @@ async function start() {
     await attribute(state);
   };
   const pick = await wireInputs(state, onReady);
+  const drawingFailed = (err) => { $("input-error").textContent = `That drawing could not be used: ${err.message}`; };
+  wireDrawing(model, state, onReady, drawingFailed);
   if (state.gallery.length) await pick();
   else await takeInput(await (await fetch(blankPng(model))).blob(), state, onReady);
   document.body.dataset.ready = "true";

@@ -56,6 +56,7 @@ export async function takeInput(blob, state, onReady) {
   const body = (await postV2("/predict?layers=input&steps=false", { image: input.image })).body;
   if (serial !== state.inputSerial) return;
   input.id = body.input_id;
+  $("input-view").dataset.inputId = body.input_id; // which capture the page shows (tests ask the API about it)
   const layer = body.layers.find((l) => l.name === "input");
   state.pixels = displayPixels(layer.values, layer.shape, body.input.mean, body.input.std);
   state.prediction = body.prediction;

@@ -42,7 +42,9 @@ def create_app(
     configure_torch()
 
     # One executor per app, so per worker process: every CPU-bound step of every request runs on it.
-    executor = Executor(settings.executor_threads, settings.executor_queue, settings.executor_max_wait)
+    executor = Executor(
+        settings.executor_threads, settings.executor_queue, settings.executor_max_wait, budget=settings.request_budget
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

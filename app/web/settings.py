@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     isolate_timeout: float = Field(
         10.0, gt=0, description="seconds a helper process may take to decode an image: else it is killed and 503"
     )
+    request_budget: float = Field(
+        9.0,
+        gt=0,
+        description="seconds from a request's arrival (its last body byte) within which its CPU work must start and "
+        "a helper's decode end: else 503 busy or decode_timeout with Retry-After (the rest of 10 s is for the "
+        "network's forward and encoding the answer)",
+    )
     executor_threads: int = Field(1, gt=0, le=64, description="threads per worker running decoding and the network")
     executor_queue: int = Field(64, ge=0, description="jobs per worker that may wait for a thread; beyond: 503 busy")
     executor_max_wait: float = Field(

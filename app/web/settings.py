@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     executor_max_wait: float = Field(
         6.0, gt=0, description="a job expected to wait longer than this (jobs ahead × recent mean job time) gets 503"
     )
+    malloc_mmap_threshold: int = Field(
+        4 * 1024 * 1024,
+        ge=0,
+        le=32 * 1024 * 1024,
+        description="glibc (Linux): memory blocks this large get their own mapping, returned to the system when "
+        "freed, so costly uploads do not leave the heap larger; 0: glibc's sliding default",
+    )
+    malloc_arena_max: int = Field(
+        0, ge=0, le=64, description="glibc (Linux): at most this many malloc arenas per worker; 0: glibc's default"
+    )
     max_header_bytes: int = Field(
         32 * 1024, ge=1024, description="request line and headers over this: 431 and the connection closed"
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -328,3 +330,31 @@ def test_a_long_job_hands_freed_memory_back(monkeypatch: pytest.MonkeyPatch) -> 
     run_alone(scenario)
     executor.shutdown()
     assert trims == [1], "a short job leaves the heap alone; a long one trims it once"
+
+
+MAPPED_BLOCK = """
+import ctypes, sys
+import numpy as np
+from app.web.executor import _LIBC, tune_allocator
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks".split()]
+
+_LIBC.mallinfo2.restype = Mallinfo2
+tune_allocator(int(sys.argv[1]), 0)  # at start, as a worker does
+big = np.ones(20 * 2**20 // 8)
+del big  # glibc's sliding threshold would now rise to 20 MiB: later 5 MiB blocks would come from the heap
+block = np.ones(5 * 2**20 // 8)  # a 5 MiB block, as a decoded image or a helper's answer
+print(_LIBC.mallinfo2().hblkhd)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_fixed_mmap_threshold_keeps_large_blocks_out_of_the_heap() -> None:
+    # In processes of their own (mallopt is process-wide); glibc's own count of mapped bytes is the reference.
+    def mapped(threshold: int) -> int:
+        args = [sys.executable, "-c", MAPPED_BLOCK, str(threshold)]
+        return int(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+
+    sliding, fixed = mapped(0), mapped(4 * 2**20)
+    assert fixed - sliding >= 5 * 2**20, (sliding, fixed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -50,12 +51,30 @@ PIXELS = [pixels(i).tolist() for i in range(64)]
 PNGS = [png(draw_digit(k, width=w)) for k in "170" for w in (10, 18, 30)]
 
 
-async def run(url: str, kind: str, connections: int, duration: float, total: int | None = None) -> dict:
+def error_code(body: bytes) -> str:
+    """The `code` of a JSON error body, or "-" when the body is not one."""
+    try:
+        return str(json.loads(body)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "-"
+
+
+def retry_delay(attempt: int, retry_after: float) -> float:
+    """As the page waits (static/js/shared/retry.js): what the server asked, at least a doubling backoff, jittered."""
+    return min(8.0, max(retry_after, 0.5 * 2 ** (attempt - 1)) * (1 + 0.2 * random.random()))
+
+
+async def run(
+    url: str, kind: str, connections: int, duration: float, total: int | None = None, retries: int = 0
+) -> dict:
+    """`retries`: a 503 carrying Retry-After is retried up to this many times, as the page does (0: never)."""
     if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("load is only ever sent to this machine (127.0.0.1)")
     latencies: list[float] = []
     finished: list[float] = []  # completion times of the 200s, for the per-second timeline
     statuses: Counter[int] = Counter()
+    codes: Counter[str] = Counter()  # non-200 answers by "status code", e.g. "503 busy" (each attempt counted)
+    retried: Counter[str] = Counter()  # retries by what was retried, and how requests that were retried ended
     errors: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     deadline = time.perf_counter() + duration
@@ -70,8 +89,18 @@ async def run(url: str, kind: str, connections: int, duration: float, total: int
                 t0 = time.perf_counter()
                 try:
                     path, kwargs = request_args(kind, i)
-                    r = await client.post(path, **kwargs)
-                    await r.aread()
+                    for attempt in range(1, retries + 2):
+                        r = await client.post(path, **kwargs)
+                        await r.aread()
+                        if r.status_code != 200:
+                            codes[f"{r.status_code} {error_code(r.content)}"] += 1
+                        after = r.headers.get("retry-after", "")
+                        if r.status_code != 503 or not after.isdigit() or attempt > retries:
+                            break
+                        retried[f"retry after {r.status_code} {error_code(r.content)}"] += 1
+                        await asyncio.sleep(retry_delay(attempt, float(after)))
+                    if attempt > 1:
+                        retried[f"retried, then {r.status_code}"] += 1
                     statuses[r.status_code] += 1
                     if r.status_code == 200:
                         finished.append(time.perf_counter())
@@ -95,6 +124,8 @@ async def run(url: str, kind: str, connections: int, duration: float, total: int
         "non_200": sum(v for k, v in statuses.items() if k != 200),
         "errors": sum(errors.values()),
         "statuses": dict(statuses),
+        "non_200_by_code": dict(sorted(codes.items())),
+        "retries": dict(sorted(retried.items())),
         "error_types": dict(errors),
         "rps": round(ok / elapsed, 1),
         "p50_ms": round(q[49] * 1000, 2),
@@ -110,8 +141,10 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--duration", type=float, default=10.0, help="seconds (an upper bound with --requests)")
     p.add_argument("--requests", type=int, default=None, help="stop after this many requests")
+    p.add_argument("--retries", type=int, default=0, help="retry a 503 with Retry-After up to this many times")
     args = p.parse_args()
-    print(json.dumps(asyncio.run(run(args.url, args.kind, args.connections, args.duration, args.requests))))
+    summary = asyncio.run(run(args.url, args.kind, args.connections, args.duration, args.requests, args.retries))
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from app.core.runtime import configure_torch, set_thread_threads
 from app.core.units import StatisticsStore
 from app.web import access_log, errors, openapi, security
 from app.web.compression import SelectiveGZip
-from app.web.executor import Executor
+from app.web.executor import Executor, tune_allocator
 from app.web.guard import Guard
 from app.web.jobs import Jobs
 from app.web.routes import docs, explain, lab, pages, units, v2, visualiser
@@ -48,6 +48,7 @@ def create_app(
         settings.executor_queue,
         settings.executor_max_wait,
         initializer=functools.partial(set_thread_threads, 1),
+        budget=settings.request_budget,
     )
 
     @asynccontextmanager
@@ -55,6 +56,7 @@ def create_app(
         # Capture the shipped models' graphs now, off the event loop, rather than in the first v2 request.
         # A running job cannot be cancelled, so shutting down tells it to stop after the model it is capturing.
         stop = threading.Event()
+        tune_allocator(settings.malloc_mmap_threshold, settings.malloc_arena_max)  # once per worker process
         loop = asyncio.get_running_loop()
         warm = loop.run_in_executor(None, app.state.catalog.warm, stop)
         if settings.isolate_pixels:

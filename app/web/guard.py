@@ -19,6 +19,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.web import access_log
+from app.web.budget import REQUEST_CLOCK, RequestClock
 from app.web.errors import error_body, log
 from app.web.security import headers
 from app.web.settings import Settings
@@ -87,6 +88,8 @@ class Guard:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        clock = RequestClock()  # the request's time budget counts from here, then from its last body byte
+        REQUEST_CLOCK.set(clock)
         request_id: bytes | None = None
         hosts: list[bytes] = []
         declared: bytes | None = None
@@ -152,6 +155,8 @@ class Guard:
                 if seen > self.max_body:
                     raise _TooLarge
                 body_done = not message.get("more_body", False)
+                if body_done:
+                    clock.arrived = time.monotonic()
                 return message
 
             await self.app(scope, guarded_receive, guarded_send)

@@ -27,6 +27,7 @@ from app.core.preprocess import (
     preprocess_colour,
     preprocess_image,
 )
+from app.web.budget import time_left
 from app.web.errors import ApiError, describe_validation
 
 DATA_URL = re.compile(
@@ -71,14 +72,21 @@ def preprocess(fn: Callable[..., Preprocessed], data: bytes, *args: Any, limits:
 
     A large decode then never touches the worker's heap or holds its GIL; the helper's crash is a 422, its
     timeout a 503 with Retry-After, and every refusal the same 4xx as in-process. decode() tells from the header
-    alone (TooCostly, before decoding anything), so small images cost nothing extra.
+    alone (TooCostly, before decoding anything), so small images cost nothing extra. The helper may take
+    `isolate_timeout` seconds, or what is left of the request's budget (app.web.budget) if that is less.
     """
+    timeout = limits.isolate_timeout
     try:
         try:
             return fn(data, *args, limits)
         except TooCostly:
+            left = time_left()
+            if left is not None and left < timeout:
+                timeout = max(0.0, left)
+            if timeout <= 0:
+                raise isolation.HelperTimeout("no time left") from None
             whole = dataclasses.replace(limits, isolate_pixels=0)  # the helper decodes it, whatever its size
-            return isolation.call(fn, data, *args, whole, timeout=limits.isolate_timeout)
+            return isolation.call(fn, data, *args, whole, timeout=timeout)
     except PreprocessError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from exc
     except isolation.Refused as exc:
@@ -88,10 +96,15 @@ def preprocess(fn: Callable[..., Preprocessed], data: bytes, *args: Any, limits:
     except isolation.HelperFailed as exc:
         raise ApiError(422, "corrupt_image", f"Decoding this image failed: {exc}.") from None
     except isolation.HelperTimeout:
+        within = (
+            f"in the {timeout:.1f} s left of this request's time budget"
+            if timeout < limits.isolate_timeout
+            else f"within {limits.isolate_timeout:g} s"
+        )
         raise ApiError(
             503,
             "decode_timeout",
-            f"The image took longer than {limits.isolate_timeout:g} s to decode; retry later, or send a smaller one.",
+            f"The image could not be decoded {within}; retry later, or send a smaller one.",
             headers={"Retry-After": "2"},
         ) from None
 

@@ -41,10 +41,27 @@ class Settings(BaseSettings):
     isolate_timeout: float = Field(
         10.0, gt=0, description="seconds a helper process may take to decode an image: else it is killed and 503"
     )
+    request_budget: float = Field(
+        9.0,
+        gt=0,
+        description="seconds from a request's arrival (its last body byte) within which its CPU work must start and "
+        "a helper's decode end: else 503 busy or decode_timeout with Retry-After (the rest of 10 s is for the "
+        "network's forward and encoding the answer)",
+    )
     executor_threads: int = Field(1, gt=0, le=64, description="threads per worker running decoding and the network")
     executor_queue: int = Field(64, ge=0, description="jobs per worker that may wait for a thread; beyond: 503 busy")
     executor_max_wait: float = Field(
         6.0, gt=0, description="a job expected to wait longer than this (jobs ahead × recent mean job time) gets 503"
+    )
+    malloc_mmap_threshold: int = Field(
+        4 * 1024 * 1024,
+        ge=0,
+        le=32 * 1024 * 1024,
+        description="glibc (Linux): memory blocks this large get their own mapping, returned to the system when "
+        "freed, so costly uploads do not leave the heap larger; 0: glibc's sliding default",
+    )
+    malloc_arena_max: int = Field(
+        0, ge=0, le=64, description="glibc (Linux): at most this many malloc arenas per worker; 0: glibc's default"
     )
     max_header_bytes: int = Field(
         32 * 1024, ge=1024, description="request line and headers over this: 431 and the connection closed"

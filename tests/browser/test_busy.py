@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_visualiser import stroke, wait_prediction
@@ -45,6 +46,38 @@ def test_a_busy_server_is_retried_and_the_wait_is_shown(browser, server: str) ->
             expect(note).to_be_hidden()
         assert refusals["sent"] == 4
         # The browser logs each refused load itself; anything else would be the page's error.
+        assert [e for e in watch.errors if "503" not in e] == []
+        assert watch.outside == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_the_lab_retries_a_busy_server_and_shows_the_wait(browser, server: str, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        watch = PageWatch(page)
+        refusals = {"left": 2, "sent": 0}
+
+        def busy(route) -> None:
+            if refusals["left"]:
+                refusals["left"] -= 1
+                refusals["sent"] += 1
+                route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json", body=BUSY)
+            else:
+                route.continue_()
+
+        page.route("**/api/v2/lab/presets*", busy)
+        page.goto(server + "/lab")
+        note = page.locator("[data-testid=busy]")
+        expect(note).to_be_visible(timeout=10_000)
+        expect(note).to_contain_text("The server is busy: trying again in")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"busy-lab-{width}x{height}.png"))
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)  # the lab starts once the server takes it
+        expect(note).to_be_hidden()
+        assert refusals["sent"] == 2
         assert [e for e in watch.errors if "503" not in e] == []
         assert watch.outside == []
     finally:

@@ -41,3 +41,10 @@ def crash_in_helper(data: bytes, limits: Limits) -> Preprocessed:
     if limits.isolate_pixels:
         raise TooCostly(f"{len(data)} bytes")
     return crash()
+
+
+def hang_in_helper(data: bytes, limits: Limits) -> Preprocessed:
+    """Like preprocess_image on a large image: too costly for the worker, and then the decoder hangs in the helper."""
+    if limits.isolate_pixels:
+        raise TooCostly(f"{len(data)} bytes")
+    return hang()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -58,6 +60,22 @@ def test_a_helper_past_its_deadline_is_a_json_503_with_retry_after(registry: Reg
         r = post(c, ANSWERED[0])
     assert r.status_code == 503 and r.json()["error"]["code"] == "decode_timeout", r.text
     assert int(r.headers["retry-after"]) >= 1
+
+
+def test_a_helper_gets_only_what_is_left_of_the_request_budget(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A decode that would hang for an hour, a helper timeout of 60 s, and a request budget of 1 s: the budget wins.
+    monkeypatch.setattr(inputs, "preprocess_image", isolation_targets.hang_in_helper)
+    settings = Settings(isolate_pixels=1000, isolate_timeout=60, request_budget=1.0)
+    with TestClient(create_app(settings, registry), base_url="http://localhost") as c:
+        started = time.monotonic()
+        r = post(c, ANSWERED[0])
+        took = time.monotonic() - started
+        assert c.get("/healthz").status_code == 200
+    assert r.status_code == 503 and r.json()["error"]["code"] == "decode_timeout", r.text
+    assert "time budget" in r.json()["error"]["message"] and int(r.headers["retry-after"]) >= 1
+    assert took < 30, f"answered after {took:.1f} s: the helper ran to its own 60 s timeout, not the 1 s budget"
 
 
 def test_small_images_stay_in_the_worker(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:

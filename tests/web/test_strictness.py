@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -17,6 +20,7 @@ from app.core import inspection
 from app.core.registry import Registry
 from app.core.samples import pixels
 from app.web.app import create_app
+from app.web.budget import REQUEST_CLOCK, RequestClock
 from app.web.errors import ApiError
 from app.web.executor import Executor
 from app.web.settings import Settings
@@ -24,6 +28,25 @@ from tests.support.drawings import draw_digit, png
 
 PIXELS = {"pixels": pixels(0).tolist()}
 T = TypeVar("T")
+
+
+def asgi_scope(method: str, target: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """An HTTP request's ASGI scope, for calling the app directly with a receive() of the test's own."""
+    path, _, query = target.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
 
 
 def run_alone(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -159,6 +182,82 @@ def test_full_executor_is_503_busy_at_once() -> None:
     assert refused.headers["Retry-After"] == "1" and results == [True, True]
 
 
+def test_a_job_queued_past_its_request_budget_is_not_started() -> None:
+    executor = Executor(threads=1, queue=1, budget=0.2)
+    release = threading.Event()
+    started: list[str] = []
+
+    async def scenario() -> tuple[object, object]:
+        first = asyncio.ensure_future(executor.run(release.wait, 10))  # no request clock here: no deadline
+        await asyncio.sleep(0.05)
+        REQUEST_CLOCK.set(RequestClock())
+        second = asyncio.ensure_future(executor.run(started.append, "second"))
+        await asyncio.sleep(0.4)  # its budget passes while the first job holds the only thread
+        release.set()
+        outcomes = await asyncio.gather(first, second, return_exceptions=True)
+        assert executor.pending == 0
+        return outcomes[0], outcomes[1]
+
+    first, second = run_alone(scenario)
+    executor.shutdown()
+    assert first is True and started == [], "the queued job ran although its request's budget was gone"
+    assert isinstance(second, ApiError) and second.status == 503 and second.code == "busy"
+    assert second.headers["Retry-After"] == "1" and "0.2 s" in second.message
+
+
+def test_a_job_expected_to_wait_past_its_budget_is_refused_at_once() -> None:
+    executor = Executor(threads=1, queue=8, max_wait=6.0, budget=1.0)
+    executor.pending, executor.mean_seconds = 1, 2.0  # one job ahead, of 2 s: within max_wait, beyond the budget
+
+    async def scenario() -> tuple[object, object]:
+        without_request = await executor.run(lambda: "ran")  # no request: max_wait alone decides
+        REQUEST_CLOCK.set(RequestClock())
+        try:
+            return without_request, await executor.run(lambda: "ran")
+        except ApiError as exc:
+            return without_request, exc
+
+    without_request, with_request = run_alone(scenario)
+    executor.shutdown()
+    assert without_request == "ran"
+    assert isinstance(with_request, ApiError) and with_request.status == 503 and with_request.code == "busy"
+
+
+def test_a_spent_budget_is_a_json_503_busy(registry: Registry) -> None:
+    app = create_app(Settings(request_budget=1e-9), registry)
+    with TestClient(app, base_url="http://localhost") as c:
+        r = c.post("/api/v1/predict", json=PIXELS)
+        assert c.get("/healthz").status_code == 200
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r.headers["retry-after"] == "1"
+
+
+def test_the_budget_counts_from_the_last_body_byte(registry: Registry) -> None:
+    # A client that takes 1 s to send its body still gets its answer under a 0.5 s budget: its own upload is not
+    # the server's queue (the body's own deadline is body_timeout).
+    app = create_app(Settings(request_budget=0.5), registry)
+    body = json.dumps(PIXELS).encode()
+    parts = [body[:100], body[100:]]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if not parts:
+            await asyncio.sleep(60)  # nothing more from this client
+        if len(parts) == 1:
+            await asyncio.sleep(1.0)
+        chunk = parts.pop(0)
+        return {"type": "http.request", "body": chunk, "more_body": bool(parts)}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    headers = [(b"host", b"localhost"), (b"content-type", b"application/json")]
+    run_alone(lambda: app(asgi_scope("POST", "/api/v1/predict?layers=&steps=false", headers), receive, send))
+    assert sent[0]["status"] == 200, sent
+    with TestClient(create_app(Settings(), registry), base_url="http://localhost") as c:
+        at_once = c.post("/api/v1/predict?layers=&steps=false", content=body, headers=dict(headers[1:]))
+    assert at_once.status_code == 200 and b"".join(m.get("body", b"") for m in sent[1:]) == at_once.content
+
+
 def test_busy_is_a_json_503_with_retry_after(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     app = create_app(Settings(executor_threads=1, executor_queue=0), registry)
     app.state.executor.pending = 1  # as if a job were running
@@ -196,20 +295,8 @@ def test_client_disconnect_mid_body_is_one_line(registry: Registry, caplog: pyte
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/predict",
-        "raw_path": b"/api/v1/predict",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost"), (b"content-type", b"application/json"), (b"x-request-id", b"gone-1")],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
+    headers = [(b"host", b"localhost"), (b"content-type", b"application/json"), (b"x-request-id", b"gone-1")]
+    scope = asgi_scope("POST", "/api/v1/predict", headers)
     logger = logging.getLogger("convscope.access")
     logger.addHandler(caplog.handler)
     try:
@@ -243,3 +330,31 @@ def test_a_long_job_hands_freed_memory_back(monkeypatch: pytest.MonkeyPatch) -> 
     run_alone(scenario)
     executor.shutdown()
     assert trims == [1], "a short job leaves the heap alone; a long one trims it once"
+
+
+MAPPED_BLOCK = """
+import ctypes, sys
+import numpy as np
+from app.web.executor import _LIBC, tune_allocator
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks".split()]
+
+_LIBC.mallinfo2.restype = Mallinfo2
+tune_allocator(int(sys.argv[1]), 0)  # at start, as a worker does
+big = np.ones(20 * 2**20 // 8)
+del big  # glibc's sliding threshold would now rise to 20 MiB: later 5 MiB blocks would come from the heap
+block = np.ones(5 * 2**20 // 8)  # a 5 MiB block, as a decoded image or a helper's answer
+print(_LIBC.mallinfo2().hblkhd)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_fixed_mmap_threshold_keeps_large_blocks_out_of_the_heap() -> None:
+    # In processes of their own (mallopt is process-wide); glibc's own count of mapped bytes is the reference.
+    def mapped(threshold: int) -> int:
+        args = [sys.executable, "-c", MAPPED_BLOCK, str(threshold)]
+        return int(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+
+    sliding, fixed = mapped(0), mapped(4 * 2**20)
+    assert fixed - sliding >= 5 * 2**20, (sliding, fixed)

@@ -1,6 +1,7 @@
 // The convolution lab: input → kernel (stride, padding, dilation) → activation → pooling → flattening → dropout,
 // softmax and losses, and the live network's own convolution and pooling layers. Numbers from /api/v2/lab.
 import { getModel } from "../shared/api.js";
+import { showBusyNotes } from "../shared/busy.js";
 import { CONFIG } from "../shared/config.js";
 import { $ } from "../shared/dom.js";
 import { DrawPad } from "../shared/draw.js";
@@ -134,6 +135,7 @@ function wireSoftmax() {
 }
 
 async function main() {
+  showBusyNotes(); // says so while a busy server's answer is being retried (lab_api.js)
   const [presets, network, sample] = await Promise.all([getPresets(), networkKernels(), sampleDigit()]);
   const lab = new Lab(presets, network, sample);
   lab.wirePad();

@@ -12,11 +12,13 @@ SO_REUSEPORT socket for its whole life, so no other program can join the port wh
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
 import multiprocessing
 import signal
 import socket
+import struct
 import sys
 import time
 from types import FrameType
@@ -36,6 +38,32 @@ class PortInUse(Exception):
     """The address is already bound by another socket (another convscope, or anything else)."""
 
 
+# Classic BPF on a listening TCP socket (it sees the TCP header): drop a segment whose flags are SYN without ACK — a
+# new handshake — and keep the rest, so handshakes already under way complete. (code, jt, jf, k) per instruction.
+_DROP_PURE_SYN = (
+    (0x30, 0, 0, 13),  # ldb [13]: the TCP flags
+    (0x54, 0, 0, 0x12),  # and #(SYN | ACK)
+    (0x15, 0, 1, 0x02),  # jeq #SYN: next, else skip one
+    (0x06, 0, 0, 0),  # ret #0: drop
+    (0x06, 0, 0, 0xFFFFFFFF),  # ret #-1: keep
+)
+SO_ATTACH_FILTER = 26  # Linux
+HANDSHAKE_GRACE = 0.05  # s: loopback handshakes take microseconds, remote ones a round trip
+
+
+def _drop_new_handshakes(sock: socket.socket) -> bool:
+    """Stop a listening socket from starting new handshakes (Linux); False where that is not possible."""
+    if not sys.platform.startswith("linux"):
+        return False
+    code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *ins) for ins in _DROP_PURE_SYN))
+    program = struct.pack("HL", len(_DROP_PURE_SYN), ctypes.addressof(code))  # struct sock_fprog
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)  # the kernel copies the program
+    except OSError:
+        return False
+    return True
+
+
 class _Server(uvicorn.Server):
     """Uvicorn's server, draining without dropping what the kernel has already accepted on our behalf."""
 
@@ -45,8 +73,11 @@ class _Server(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # Connections in the kernel's accept queue have completed their handshake and may have sent a request; closing
-        # the listening socket would reset them. Accept them first (no await in between: nothing new can slip in),
-        # stop listening, then serve them like any other connection being drained.
+        # the listening socket would reset them. First refuse new handshakes (a filter drops pure SYNs; the client
+        # retries and then meets the closed port), give those already under way a moment to land in the queue, accept
+        # everything queued, stop listening, then serve them like any other connection being drained.
+        if any([_drop_new_handshakes(sock) for sock in self.listeners]):
+            await asyncio.sleep(HANDSHAKE_GRACE)
         queued: list[socket.socket] = []
         for sock in self.listeners:
             while True:

@@ -1,9 +1,11 @@
-"""The drain's edge, made deterministic: a response whose head went out before shutdown is not followed by a close."""
+"""The drain's edges, made deterministic: a response whose head went out before shutdown is not followed by a close;
+a draining listener starts no new handshake but keeps those already queued."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ import pytest
 import uvicorn
 
 from app.web.protocol import ConnectionLimits, protocol_class
-from app.web.server import _Server, _socket
+from app.web.server import _drop_new_handshakes, _Server, _socket
 from tests.support.hostile import read_response
 
 LIMITS = ConnectionLimits(
@@ -76,3 +78,20 @@ def test_idle_connection_lingers_then_closes(server: tuple[_Server, int]) -> Non
         answer = read_response(conn)
         assert answer is not None and answer[0] == 200 and answer[1].get("connection") == "close"
         assert conn.recv(1) == b""  # and then it is closed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the SYN filter is Linux-only")
+def test_draining_listener_refuses_new_handshakes_but_keeps_the_queued_ones() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        address = listener.getsockname()
+        queued = socket.create_connection(address, timeout=2)  # handshake done, not yet accepted
+        assert _drop_new_handshakes(listener)
+        queued.sendall(b"GET / HTTP/1.1\r\n")
+        with pytest.raises(TimeoutError):  # a new SYN is dropped: the client waits, then meets the closed port
+            socket.create_connection(address, timeout=0.3)
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.recv(64) == b"GET / HTTP/1.1\r\n"
+        queued.close()

@@ -112,8 +112,21 @@ export async function attribute(state) {
 
     note.textContent = describe(answer);
   } catch (err) {
-    if (serial === run.serial) note.textContent = err.code === "cancelled" ? "Cancelled." : `Could not attribute: ${err.message}`;
+    if (serial !== run.serial) return;
+    note.textContent = err.code === "cancelled" ? "Cancelled." : `Could not attribute: ${err.message}`;
+    if (err.code !== "cancelled") clearMaps(); // an old method's map under this note would read as its answer
   }
+}
+
+function clearMaps() {
+  for (const id of ["combined", "overlay"]) {
+    const canvas = $(id);
+    canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+    delete canvas.dataset.method;
+  }
+  $("attr-legend").replaceChildren();
+  $("channels").replaceChildren();
+  $("channels-block").hidden = true;
 }
 
 /** Cancel the running attribution job, if any. */

@@ -9,28 +9,20 @@ import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx2 as httpx
 import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from app.core.attribution import Method
 from tests.browser.test_visualiser import open_page
 from tests.support.browser import ARTIFACTS
 from tests.support.live_server import server_process
 
 MODELS = ["lenet", "resnet_mnist", "shapes"]
-METHODS = [
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "smoothgrad",
-    "occlusion",
-    "guided_backprop",
-    "gradcam",
-    "gradcam_pp",
-]
+METHODS = list(get_args(Method))  # every method the API accepts
 # The page's default options (templates/explain.html), sent the same way by the tests' reference requests.
 NUMBER = re.compile(r"^-?\d")
 OPTIONS: dict[str, dict[str, Any]] = {

@@ -8,6 +8,7 @@ import copy
 import threading
 import time
 from collections.abc import Iterator
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from torch import nn
 
 from app.core.architectures import logits_part
+from app.core.attribution import Method
 from app.core.models import Catalog, from_module
 from app.core.progress import Cancelled
 from app.core.registry import Registry
@@ -30,16 +32,7 @@ from tests.support import nets
 from tests.web.test_response_models import error, valid
 
 DIGIT = pixels(0)  # a 7
-METHODS = [
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "smoothgrad",
-    "occlusion",
-    "guided_backprop",
-    "gradcam",
-    "gradcam_pp",
-]
+METHODS = list(get_args(Method))  # every method the API accepts
 
 
 @pytest.fixture(scope="module")

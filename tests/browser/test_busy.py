@@ -11,22 +11,28 @@ from tests.support.browser import ARTIFACTS, PageWatch
 BUSY = '{"error": {"code": "busy", "message": "The server is busy; retry in 1 s."}}'
 
 
+def refuse_twice(page, pattern: str) -> dict[str, int]:
+    """Answer the first two requests matching pattern with 503 busy and Retry-After: 1; the count sent is kept."""
+    refusals = {"left": 2, "sent": 0}
+
+    def busy(route) -> None:
+        if refusals["left"]:
+            refusals["left"] -= 1
+            refusals["sent"] += 1
+            route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json", body=BUSY)
+        else:
+            route.continue_()
+
+    page.route(pattern, busy)
+    return refusals
+
+
 def test_a_busy_server_is_retried_and_the_wait_is_shown(browser, server: str) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
         watch = PageWatch(page)
-        refusals = {"left": 2, "sent": 0}
-
-        def busy(route) -> None:
-            if refusals["left"]:
-                refusals["left"] -= 1
-                refusals["sent"] += 1
-                route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json", body=BUSY)
-            else:
-                route.continue_()
-
-        page.route("**/api/v1/predict*", busy)
+        refusals = refuse_twice(page, "**/api/v1/predict*")
         page.goto(server + "/")
         page.wait_for_selector("body[data-ready=true]")
         note = page.locator("[data-testid=busy]")
@@ -58,17 +64,7 @@ def test_the_lab_retries_a_busy_server_and_shows_the_wait(browser, server: str, 
     try:
         page = context.new_page()
         watch = PageWatch(page)
-        refusals = {"left": 2, "sent": 0}
-
-        def busy(route) -> None:
-            if refusals["left"]:
-                refusals["left"] -= 1
-                refusals["sent"] += 1
-                route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json", body=BUSY)
-            else:
-                route.continue_()
-
-        page.route("**/api/v2/lab/presets*", busy)
+        refusals = refuse_twice(page, "**/api/v2/lab/presets*")
         page.goto(server + "/lab")
         note = page.locator("[data-testid=busy]")
         expect(note).to_be_visible(timeout=10_000)

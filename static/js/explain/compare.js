@@ -4,7 +4,7 @@ import { legend, maxAbs } from "../shared/colors.js";
 import { $ } from "../shared/dom.js";
 import { esc } from "../shared/escape.js";
 import { fixed, percent } from "../shared/format.js";
-import { getV2, input, postInput } from "./explain_api.js";
+import { input, postInput } from "./explain_api.js";
 import { paintTiles } from "./overlay.js";
 import { comparable, differences } from "./logic.js";
 
@@ -75,8 +75,7 @@ export async function compareModels() {
 }
 
 /** Offer the served models that take this model's input; the section says so when there is none. */
-export async function wireCompare(current) {
-  const { models } = await getV2("/models");
+export function wireCompare(current, models) {
   const others = comparable(models, current);
   $("cmp-other").innerHTML = others.map((m) => `<option value="${esc(m.name)}">${esc(m.name)}</option>`).join("");
   $("cmp-run").disabled = others.length === 0;

@@ -86,12 +86,12 @@ function wireControls() {
 }
 
 async function start() {
-  const model = await wireModels();
+  const { model, models } = await wireModels();
   const description = await getV2("/model");
   $("model-note").textContent = `${description.title}: input ${model.input.shape.join("×")}.`;
   const openUnit = setupModel(model, description);
   const open = wireControls();
-  await wireCompare(model);
+  wireCompare(model, models);
   syncOptions();
   const onReady = async () => {
     $("target").value = String(state.prediction ? state.prediction.index : 0); // explain what it says

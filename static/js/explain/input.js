@@ -17,7 +17,8 @@ function dataUrl(blob) {
   });
 }
 
-/** The model picker: every model API v2 serves; choosing one reloads the page around it (?model= in the address). */
+/** The model picker: every model API v2 serves; choosing one reloads the page around it (?model= in the address).
+ * Returns the chosen model and the whole list. */
 export async function wireModels() {
   const { models, default: fallback } = await getV2("/models");
   const current = currentModel() || fallback;
@@ -35,7 +36,7 @@ export async function wireModels() {
     url.searchParams.set("model", select.value);
     window.location.assign(url);
   });
-  return models.find((m) => m.name === current);
+  return { model: models.find((m) => m.name === current), models };
 }
 
 /** Show the model's answer for the current input: its top class and the top five. */

@@ -119,7 +119,11 @@ def _train(args: argparse.Namespace) -> int:
         if args.download:
             download(data_dir)
         config = TrainConfig(
-            name=args.name or "lenet", architecture=args.architecture, seed=args.seed, threads=args.threads
+            name=args.name or "lenet",
+            architecture=args.architecture,
+            seed=args.seed,
+            threads=args.threads,
+            teacher=args.teacher,
         )
         if args.epochs is not None:
             config = dataclasses.replace(config, epochs=args.epochs)
@@ -301,11 +305,16 @@ def parser() -> argparse.ArgumentParser:
         choices=sorted(ARCHITECTURES),
         help="colour-shapes trains on images it generates (no --data-dir)",
     )
-    s.add_argument("--epochs", type=int, default=None, help="default: 22 for MNIST, 15 for colour-shapes")
+    s.add_argument("--epochs", type=int, default=None, help="default: 50 for MNIST, 15 for colour-shapes")
     s.add_argument("--seed", type=int, default=2026)
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--out", default=str(MODELS_DIR))
     s.add_argument("--checkpoint", default=None, help="file to save the state to after every epoch and resume from")
+    s.add_argument(
+        "--teacher",
+        default="",
+        help="a trained model's manifest (e.g. models/resnet_mnist.json): half the loss is matching its soft answers",
+    )
     s.set_defaults(func=_train)
 
     s = sub.add_parser(

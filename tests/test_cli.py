@@ -16,7 +16,7 @@ import torch
 from app import cli
 from app.core import mnist, robustness, stress
 from app.core.mnist import load_split
-from app.core.weights import Manifest, load_model
+from app.core.weights import Manifest, WeightsError, load_model
 from app.paths import MNIST_DIR, MODELS_DIR
 from app.training import train as train_module
 from app.training.train import TrainConfig, train
@@ -29,8 +29,8 @@ def write_idx(path: Path, array: np.ndarray) -> str:
     return hashlib.md5(raw).hexdigest()
 
 
-def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A tiny run on a slice of MNIST exercises the whole training path, end to end."""
+def tiny_mnist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data directory whose 'training set' is 512 bundled test digits and whose 'test set' is the next 512."""
     test = load_split(MNIST_DIR, "test")
     data = tmp_path / "data"
     data.mkdir()
@@ -42,6 +42,12 @@ def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.M
         sums[mnist.FILES[f"{split}_images"]] = write_idx(data / mnist.FILES[f"{split}_images"], images)
         sums[mnist.FILES[f"{split}_labels"]] = write_idx(data / mnist.FILES[f"{split}_labels"], labels)
     monkeypatch.setattr(mnist, "RAW_MD5", sums)
+    return data
+
+
+def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tiny run on a slice of MNIST exercises the whole training path, end to end."""
+    data = tiny_mnist(tmp_path, monkeypatch)
     config = TrainConfig(name="tiny", epochs=4, batch_size=32, ema_decay=0.9, holdout=128, cue_images_per_kind=10)
     first = train(config, data, tmp_path / "a", progress=False)
     second = train(config, data, tmp_path / "b", progress=False, checkpoint=tmp_path / "b.ckpt")
@@ -71,6 +77,31 @@ def test_train_writes_weights_and_manifest(tmp_path: Path, monkeypatch: pytest.M
     assert torch.load(tmp_path / "c.ckpt", weights_only=True)["epoch"] == 2
     resumed = train(config, data, tmp_path / "c", progress=False, checkpoint=tmp_path / "c.ckpt")
     assert resumed.sha256 == first.sha256
+
+
+def test_distillation_loss_is_the_softened_kl() -> None:
+    gen = torch.Generator().manual_seed(3)
+    student, teacher = torch.randn(5, 10, generator=gen), torch.randn(5, 10, generator=gen)  # (5, 10) logits
+    t = 3.0
+    p_t, p_s = torch.softmax(teacher / t, 1), torch.softmax(student / t, 1)
+    expected = (p_t * (p_t.log() - p_s.log())).sum(1).mean() * t * t
+    torch.testing.assert_close(train_module.distillation_loss(student, teacher, t), expected)
+    assert float(train_module.distillation_loss(teacher, teacher, t)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_student_taught_only_by_its_teacher_learns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """distill_weight = 1 leaves the labels out of the loss: all the student knows comes from the teacher."""
+    data = tiny_mnist(tmp_path, monkeypatch)
+    small = {"batch_size": 32, "ema_decay": 0.9, "holdout": 128, "cue_images_per_kind": 10}
+    teacher = train(TrainConfig(name="teacher", epochs=4, **small), data, tmp_path / "t", progress=False)
+    manifest = tmp_path / "t" / "teacher.json"
+    config = TrainConfig(name="student", epochs=4, seed=7, teacher=str(manifest), distill_weight=1.0, **small)
+    student = train(config, data, tmp_path / "s", progress=False)
+    assert student.test_accuracy > 0.3, "it learns from the teacher's answers alone (chance is 0.1)"
+    assert teacher.sha256 in student.training["optimizer"] and student.training["teacher"] == str(manifest)
+    (tmp_path / "t" / "teacher.pt").write_bytes(b"not the measured weights")
+    with pytest.raises(WeightsError):
+        train(config, data, tmp_path / "x", progress=False)
 
 
 def test_cli_evaluate_stress(

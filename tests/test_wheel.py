@@ -81,6 +81,8 @@ def test_wheel_carries_models_static_templates_and_test_set(wheel: Path) -> None
         "models/lenet.pt",
         "models/lenet.json",
         "models/lenet.cue.pt",
+        "models/resnet_mnist.pt",
+        "models/resnet_mnist.cue.pt",
         "models/lenet5.pt",
         "models/shapes.pt",
         "models/shapes.json",

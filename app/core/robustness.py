@@ -9,26 +9,33 @@ import torch
 from torch import nn
 
 from app.core import calibration, nondigits, stress
+from app.core.architectures import logits_part
 from app.core.evaluate import to_tensor
 from app.core.mnist import Split
 
 
 def cue_layer(model: nn.Module) -> str | None:
-    """The layer whose features the cue's density models: the activation after fc1 (None for other networks)."""
+    """The layer whose features the cue models: the activation after fc1, or a residual net's pooled vector."""
     if isinstance(model, nn.Sequential):
         names = [name for name, _ in model.named_children()]
         if "fc1" in names:
             return names[names.index("fc1") + 1]
-    return None
+        return None
+    return "flatten" if isinstance(getattr(model, "flatten", None), nn.Flatten) else None
 
 
 @torch.inference_mode()
 def features_of(model: nn.Module, layer: str, images: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
-    """The named layer's output (N, F) of a layer sequence for images (N, 1, 28, 28)."""
-    assert isinstance(model, nn.Sequential)
-    names = [name for name, _ in model.named_children()]
-    head = model[: names.index(layer) + 1].eval()
-    return torch.cat([head(images[i : i + batch_size]).flatten(1) for i in range(0, len(images), batch_size)]).numpy()
+    """The named submodule's output (N, F) for images (N, 1, 28, 28)."""
+    net = logits_part(model).eval()
+    seen: list[torch.Tensor] = []  # local to this call: the hook is removed before returning
+    handle = model.get_submodule(layer).register_forward_hook(lambda _m, _i, out: seen.append(out.flatten(1)))
+    try:
+        for i in range(0, len(images), batch_size):
+            net(images[i : i + batch_size])
+    finally:
+        handle.remove()
+    return torch.cat(seen).numpy()
 
 
 def scores_of(model: nn.Module, cal: calibration.Calibration, images: torch.Tensor) -> np.ndarray:

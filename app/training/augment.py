@@ -16,6 +16,10 @@ import torch
 from app.core import distort
 
 INK = 0.3  # a pixel above this is ink when locating strokes
+CLOSED_FOUR = 0.15  # share of the picked 4s given a closed top (a closed 4 can pass for a 9)
+SMALL_SHARE = 0.4  # share of images shrunk and moved off-centre
+SMALL_REACH = 0.3  # a small digit moves at least this fraction of the way to the edge
+LOW_RES_SHARE = 0.15  # share of images brought down to 7–14 px and back up
 
 
 def _rand(n: int, gen: torch.Generator, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
@@ -75,7 +79,7 @@ def _variants(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> torch.T
     bar = _rand(n, gen, 3.0, 4.5)
     add(sevens, torch.stack([bar_x - bar, bar_y], 1), torch.stack([bar_x + bar, bar_y], 1))
 
-    fours = pick & (y == 4) & (torch.rand(n, generator=gen) < 0.4)  # a closed top can pass for a 9: fewer
+    fours = pick & (y == 4) & (torch.rand(n, generator=gen) < CLOSED_FOUR)
     left, right = _extent(mask.any(1))  # (N,) columns
     mid = ((left + right) / 2).long()
     cols = torch.arange(28)
@@ -114,14 +118,14 @@ def stroke_width(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def geometry(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """One warp per image: rotation ±15°, slant ±25°, scale (a third small and off-centre), elastic on half."""
+    """One warp per image: rotation ±15°, slant ±25°, scale (SMALL_SHARE small and off-centre), elastic on half."""
     n = x.shape[0]
     angle = torch.deg2rad(_rand(n, gen, -15.0, 15.0))
-    small = torch.rand(n, generator=gen) < 0.3
+    small = torch.rand(n, generator=gen) < SMALL_SHARE
     scale = torch.where(small, _rand(n, gen, 0.45, 0.85), _rand(n, gen, 0.85, 1.15))
     room = (distort.SIZE / 2 - 1 - 10.0 * scale).clamp_min(0.0)
     direction = _rand(n, gen, 0.0, 2 * math.pi)
-    reach = room * torch.where(small, torch.rand(n, generator=gen), _rand(n, gen, 0.0, 0.3))
+    reach = room * torch.where(small, _rand(n, gen, SMALL_REACH, 1.0), _rand(n, gen, 0.0, 0.3))
     offset = torch.stack([torch.cos(direction), torch.sin(direction)], 1) * reach.unsqueeze(1)  # (N, 2) px
     place = distort.place_theta(scale, offset)  # (N, 2, 3) output → input
     shear = distort.shear_theta(_rand(n, gen, -25.0, 25.0))
@@ -141,16 +145,30 @@ def degrade(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     n = x.shape[0]
     draw = torch.rand(n, generator=gen)
     size = int(torch.randint(7, 15, (1,), generator=gen))
-    out = torch.where((draw < 0.15).view(-1, 1, 1, 1), distort.low_resolution(x, size), x)
-    out = torch.where(((draw >= 0.15) & (draw < 0.25)).view(-1, 1, 1, 1), distort.gaussian_blur(x, 0.8), out)
+    low = draw < LOW_RES_SHARE
+    blur = (draw >= LOW_RES_SHARE) & (draw < LOW_RES_SHARE + 0.1)
+    out = torch.where(low.view(-1, 1, 1, 1), distort.low_resolution(x, size), x)
+    out = torch.where(blur.view(-1, 1, 1, 1), distort.gaussian_blur(x, 0.8), out)
     sigma = torch.where(torch.rand(n, generator=gen) < 0.25, _rand(n, gen, 0.0, 0.15), torch.zeros(n))
     out = (out + torch.randn(out.shape, generator=gen) * sigma.view(-1, 1, 1, 1)).clamp(0.0, 1.0)
     flip = (torch.rand(n, generator=gen) < 0.12).view(-1, 1, 1, 1)
     return torch.where(flip, distort.invert(out), out)
 
 
-def augment(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, p: float = 0.8) -> torch.Tensor:
+def augment(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, p: float = 0.6) -> torch.Tensor:
     """Distort a batch (N, 1, 28, 28) in [0, 1] with labels y (N,); a fraction 1 - p is left untouched."""
     keep = (torch.rand(x.shape[0], generator=gen) >= p).view(-1, 1, 1, 1)
     out = degrade(geometry(stroke_width(glyph_variants(x, y, gen), gen), gen).clamp(0.0, 1.0), gen)
     return torch.where(keep, x, out.clamp(0.0, 1.0))
+
+
+def in_words(p: float) -> str:
+    """The augmentation in words, for a manifest: the recipe above with its shares."""
+    small, reach, low = SMALL_SHARE * 100, SMALL_REACH * 100, LOW_RES_SHARE * 100
+    return (
+        f"glyph variants on 35 % of 1/7/9 and {35 * CLOSED_FOUR:.0f} % of 4 (serif and base, bar, open loop, closed "
+        "top); stroke width ±2 px or ±1 px; rotation ±15°, slant ±25°, scale 0.85–1.15 "
+        f"({small:.0f} %: 0.45–0.85, moved {reach:.0f}–100 % of the way to the edge), elastic on half "
+        f"(α = 10–34 px, σ = 4 px); low resolution 7–14 px upscaled ({low:.0f} %), blur (10 %), noise σ ≤ 0.15 "
+        f"(25 %), inverted polarity (12 %); applied to {p * 100:.0f} % of images, the rest untouched"
+    )

@@ -19,7 +19,7 @@ from app.core.architectures import INPUT_SHAPE, build, count_parameters, describ
 from app.core.evaluate import evaluate, to_tensor
 from app.core.mnist import RAW_MD5, load_split
 from app.core.weights import Manifest, load_model, save_density, save_model
-from app.training.augment import augment
+from app.training.augment import augment, in_words
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class TrainConfig:
     name: str = "lenet"
     architecture: str = "lenet"
     seed: int = 2026
-    epochs: int = 22
+    epochs: int = 50
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 5e-4
@@ -39,6 +39,10 @@ class TrainConfig:
     bn_recalibration_images: int = 4096
     holdout: int = 5000  # training images kept out for early stopping, temperature and the non-digit threshold
     cue_images_per_kind: int = 400  # generated non-digits of each kind for the cue's figures
+    augment_p: float = 0.6  # share of training images distorted (more costs clean accuracy, fewer robustness)
+    teacher: str = ""  # a trained model's manifest: the student also learns its softened answers (distillation)
+    distill_weight: float = 0.5  # share of the loss that is the teacher's; the rest is cross-entropy on the labels
+    distill_temperature: float = 4.0
 
 
 def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
@@ -67,6 +71,7 @@ def recalibrate_batchnorm(
     gen: torch.Generator,
     count: int,
     batch_size: int,
+    augment_p: float = 0.6,
 ) -> None:
     """Recompute BatchNorm running statistics for the model's current weights on `count` augmented training images.
 
@@ -84,9 +89,8 @@ def recalibrate_batchnorm(
     net = logits_part(model).train()
     pick = torch.randperm(len(images), generator=gen)[:count]
     for start in range(0, len(pick), batch_size):
-        net(
-            augment(images[pick[start : start + batch_size]], labels[pick[start : start + batch_size]], gen)
-        )  # (B, 10), only the statistics matter
+        batch = pick[start : start + batch_size]
+        net(augment(images[batch], labels[batch], gen, augment_p))  # (B, 10), only the statistics matter
     for bn, momentum in zip(bns, momenta, strict=True):
         bn.momentum = momentum
     model.eval()
@@ -96,6 +100,30 @@ def split_holdout(count: int, holdout: int, seed: int) -> tuple[torch.Tensor, to
     """Indices of the training part and the held-out part of the training set (a fixed random split)."""
     order = torch.randperm(count, generator=torch.Generator().manual_seed(seed + 1))
     return order[holdout:], order[:holdout]
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Hinton et al. (2015): KL(teacher ‖ student) of logits (B, 10) softened by the temperature, scaled by T²."""
+    return (
+        F.kl_div(
+            F.log_softmax(student / temperature, 1),
+            F.log_softmax(teacher / temperature, 1),
+            reduction="batchmean",
+            log_target=True,
+        )
+        * temperature**2
+    )
+
+
+def _teacher(config: TrainConfig) -> torch.nn.Module | None:
+    """The teacher's class-score part in eval mode, loaded only if its weights match its manifest (or None)."""
+    if not config.teacher:
+        return None
+    model, _ = load_model(Path(config.teacher))
+    net = logits_part(model).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
 
 
 @torch.no_grad()
@@ -121,6 +149,7 @@ def fit(
 
     model = build(config.architecture)
     net = logits_part(model)  # shares the model's parameters
+    teacher = _teacher(config)
     ema = copy.deepcopy(model).eval()
     steps_per_epoch = (len(x_train) + config.batch_size - 1) // config.batch_size
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -148,8 +177,14 @@ def fit(
         running = 0.0
         for step in bar:
             idx = order[step * config.batch_size : (step + 1) * config.batch_size]
-            xb = augment(x_train[idx], y_train[idx], gen)  # (B, 1, 28, 28)
-            loss = F.cross_entropy(net(xb), y_train[idx], label_smoothing=config.label_smoothing)
+            xb = augment(x_train[idx], y_train[idx], gen, config.augment_p)  # (B, 1, 28, 28)
+            logits = net(xb)  # (B, 10)
+            loss = F.cross_entropy(logits, y_train[idx], label_smoothing=config.label_smoothing)
+            if teacher is not None:
+                with torch.no_grad():
+                    taught = teacher(xb)  # (B, 10), the teacher's answer to the same distorted batch
+                soft = distillation_loss(logits, taught, config.distill_temperature)
+                loss = (1 - config.distill_weight) * loss + config.distill_weight * soft
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -158,7 +193,9 @@ def fit(
             running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
             bar.set_postfix(loss=f"{running:.4f}")
         probe = copy.deepcopy(ema)
-        recalibrate_batchnorm(probe, x_train, y_train, gen, config.bn_recalibration_images, config.batch_size)
+        recalibrate_batchnorm(
+            probe, x_train, y_train, gen, config.bn_recalibration_images, config.batch_size, config.augment_p
+        )
         acc = _holdout_accuracy(probe, x_hold, y_hold)
         if acc >= best:  # ties go to the later, better-averaged epoch
             best, best_state, log["best_epoch"] = acc, copy.deepcopy(probe.state_dict()), epoch + 1
@@ -185,14 +222,6 @@ def fit(
     final = build(config.architecture)
     final.load_state_dict(best_state)
     return final.eval(), log
-
-
-AUGMENTATION = (
-    "glyph variants on 35 % of 1/7/9 and 14 % of 4 (serif and base, bar, open loop, closed top); stroke width ±2 px "
-    "or ±1 px; rotation ±15°, slant ±25°, scale 0.85–1.15 (30 %: 0.45–0.85, off-centre), elastic on half "
-    "(α = 10–34 px, σ = 4 px); low resolution 7–14 px upscaled, blur, noise σ ≤ 0.15, inverted polarity (12 %); "
-    "20 % of images untouched"
-)
 
 
 def finalize(
@@ -227,9 +256,15 @@ def finalize(
             seconds=log["seconds"],
             best_epoch=log["best_epoch"],
             holdout_accuracy=[e["holdout_accuracy"] for e in log["epochs"]],
-            augmentation=AUGMENTATION,
+            augmentation=in_words(config.augment_p),
             optimizer="AdamW + one-cycle LR, EMA of weights, the EMA of the best held-out epoch kept"
-            + (", BatchNorm statistics recomputed for the EMA weights" if recalibrated else ""),
+            + (", BatchNorm statistics recomputed for the EMA weights" if recalibrated else "")
+            + (
+                f", distilled from {Manifest.read(Path(config.teacher)).name} "
+                f"(SHA-256 {Manifest.read(Path(config.teacher)).sha256}) on the same distorted batches"
+                if config.teacher
+                else ""
+            ),
             dataset_md5=RAW_MD5,
             torch=torch.__version__,
             finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

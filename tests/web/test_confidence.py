@@ -21,6 +21,7 @@ from app.web.schemas.visualiser import PredictResponse
 from app.web.settings import Settings
 
 MANIFEST = json.loads((MODELS_DIR / "lenet.json").read_text())
+RESNET = json.loads((MODELS_DIR / "resnet_mnist.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +39,11 @@ def a_dot() -> np.ndarray:
     return nondigits.mnist_frame(dot)
 
 
-def expected_cue(logits: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, float]:
+def expected_cue(logits: np.ndarray, features: np.ndarray, manifest: dict) -> tuple[np.ndarray, float]:
     """Calibrated probabilities and the cue's score, written out in torch from the manifest and density file."""
-    cue = MANIFEST["cue"]
+    cue = manifest["cue"]
     z = torch.tensor(logits, dtype=torch.float64)
-    probabilities = torch.softmax(z / MANIFEST["temperature"], 0).numpy()
+    probabilities = torch.softmax(z / manifest["temperature"], 0).numpy()
     state = torch.load(MODELS_DIR / cue["density_file"], weights_only=True)
     f = torch.tensor(features, dtype=torch.float64)
     distances = [float((f - mu) @ state["precision"] @ (f - mu)) for mu in state["means"]]
@@ -51,10 +52,10 @@ def expected_cue(logits: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, 
     return probabilities, score
 
 
-def check(confidence: dict, logits: np.ndarray, features: np.ndarray) -> None:
-    probabilities, score = expected_cue(logits, features)
-    assert confidence["temperature"] == MANIFEST["temperature"]
-    assert confidence["threshold"] == MANIFEST["cue"]["threshold"]
+def check(confidence: dict, logits: np.ndarray, features: np.ndarray, manifest: dict = MANIFEST) -> None:
+    probabilities, score = expected_cue(logits, features, manifest)
+    assert confidence["temperature"] == manifest["temperature"]
+    assert confidence["threshold"] == manifest["cue"]["threshold"]
     np.testing.assert_allclose(confidence["probabilities"], probabilities, rtol=1e-5, atol=1e-7)
     assert confidence["score"] == pytest.approx(score, rel=1e-4, abs=1e-4)
     assert confidence["looks_like_digit"] == (confidence["score"] >= confidence["threshold"])
@@ -96,7 +97,22 @@ def test_v2_predict_carries_the_same_cue(api: TestClient, client: TestClient) ->
     assert body["confidence"]["score"] == pytest.approx(v1["score"], rel=1e-5, abs=1e-5)
 
 
+@pytest.mark.parametrize("image", ["digit", "dot"])
+def test_v2_predict_gives_the_residual_model_its_own_cue(api: TestClient, image: str) -> None:
+    """resnet_mnist's cue models its pooled 64-vector (`flatten`) with its own temperature, spread and density."""
+    x = pixels(3) if image == "digit" else a_dot()
+    r = api.post("/api/v2/predict?model=resnet_mnist&layers=fc,flatten", json={"pixels": x.tolist()})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    layers = {layer["name"]: np.array(layer["values"]) for layer in body["layers"]}
+    assert RESNET["cue"]["layer"] == "flatten" and layers["flatten"].shape == (64,)
+    check(body["confidence"], layers["fc"], layers["flatten"], RESNET)
+    assert body["confidence"]["looks_like_digit"] == (image == "digit")
+
+
 def test_models_without_calibration_answer_null(api: TestClient) -> None:
-    body = api.post("/api/v2/predict?model=resnet_mnist&layers=", json={"pixels": pixels(1).tolist()}).json()
-    resnet = json.loads((MODELS_DIR / "resnet_mnist.json").read_text())
-    assert (body["confidence"] is None) == ("threshold" not in resnet.get("cue", {}))
+    shapes = json.loads((MODELS_DIR / "shapes.json").read_text())
+    assert "cue" not in shapes or shapes["cue"] is None
+    image = np.zeros((3, 32, 32), dtype=np.float32).tolist()
+    body = api.post("/api/v2/predict?model=shapes&layers=", json={"pixels": image}).json()
+    assert body["confidence"] is None

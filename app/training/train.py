@@ -224,6 +224,14 @@ def fit(
     return final.eval(), log
 
 
+def _taught_by(config: TrainConfig) -> str:
+    """The teacher's name and SHA-256 for the manifest, read once from its manifest ("" without a teacher)."""
+    if not config.teacher:
+        return ""
+    teacher = Manifest.read(Path(config.teacher))
+    return f", distilled from {teacher.name} (SHA-256 {teacher.sha256}) on the same distorted batches"
+
+
 def finalize(
     model: torch.nn.Module,
     config: TrainConfig,
@@ -259,12 +267,7 @@ def finalize(
             augmentation=in_words(config.augment_p),
             optimizer="AdamW + one-cycle LR, EMA of weights, the EMA of the best held-out epoch kept"
             + (", BatchNorm statistics recomputed for the EMA weights" if recalibrated else "")
-            + (
-                f", distilled from {Manifest.read(Path(config.teacher)).name} "
-                f"(SHA-256 {Manifest.read(Path(config.teacher)).sha256}) on the same distorted batches"
-                if config.teacher
-                else ""
-            ),
+            + _taught_by(config),
             dataset_md5=RAW_MD5,
             torch=torch.__version__,
             finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
